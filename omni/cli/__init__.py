@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"omni {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"omni {args.command}: interrupted (rerun to resume where supported)", file=sys.stderr)
+        print(
+            f"omni {args.command}: interrupted (rerun to resume where supported)", file=sys.stderr
+        )
         return 130
 
 

@@ -67,21 +67,31 @@ class Benchmark:
             raise DataFormatError(f"target has shape {self.target.shape}, expected ({n},)")
         if self.train_seconds is None:
             self.train_seconds = np.full(n, np.nan)
-        for name, table in (("zc", self.zc), ("zc_seconds", self.zc_seconds), ("extra", self.extra)):
+        for name, table in (
+            ("zc", self.zc),
+            ("zc_seconds", self.zc_seconds),
+            ("extra", self.extra),
+        ):
             for key, col in table.items():
                 table[key] = np.asarray(col, dtype=float)
                 if table[key].shape != (n,):
-                    raise DataFormatError(f"{name}[{key!r}] has shape {table[key].shape}, expected ({n},)")
+                    raise DataFormatError(
+                        f"{name}[{key!r}] has shape {table[key].shape}, expected ({n},)"
+                    )
         for key in self.zc:
             self.zc_seconds.setdefault(key, np.full(n, np.nan))
         for key, curve in self.curves.items():
             self.curves[key] = np.asarray(curve, dtype=float)
             if self.curves[key].ndim != 2 or len(self.curves[key]) != n:
-                raise DataFormatError(f"curve {key!r} has shape {self.curves[key].shape}, expected ({n}, epochs)")
+                raise DataFormatError(
+                    f"curve {key!r} has shape {self.curves[key].shape}, expected ({n}, epochs)"
+                )
         if self.epoch_seconds is not None:
             self.epoch_seconds = np.asarray(self.epoch_seconds, dtype=float)
             if self.epoch_seconds.ndim != 2 or len(self.epoch_seconds) != n:
-                raise DataFormatError(f"epoch_seconds has shape {self.epoch_seconds.shape}, expected ({n}, epochs)")
+                raise DataFormatError(
+                    f"epoch_seconds has shape {self.epoch_seconds.shape}, expected ({n}, epochs)"
+                )
         self.train_seconds = np.asarray(self.train_seconds, dtype=float)
 
     def __len__(self) -> int:
@@ -141,7 +151,9 @@ class Benchmark:
         if data.get("format") != FORMAT_NAME:
             raise DataFormatError(f"{source}: not an {FORMAT_NAME} file (no 'format' key)")
         if data.get("version") != FORMAT_VERSION:
-            raise DataFormatError(f"{source}: format version {data.get('version')}, expected {FORMAT_VERSION}")
+            raise DataFormatError(
+                f"{source}: format version {data.get('version')}, expected {FORMAT_VERSION}"
+            )
         try:
             return cls(
                 space=data["space"],
@@ -151,7 +163,9 @@ class Benchmark:
                 zc={k: _floats(v) for k, v in data.get("zc", {}).items()},
                 zc_seconds={k: _floats(v) for k, v in data.get("zc_seconds", {}).items()},
                 curves={k: _floats(v) for k, v in data.get("curves", {}).items()},
-                epoch_seconds=None if data.get("epoch_seconds") is None else _floats(data["epoch_seconds"]),
+                epoch_seconds=None
+                if data.get("epoch_seconds") is None
+                else _floats(data["epoch_seconds"]),
                 train_seconds=_floats(data["train_seconds"]) if data.get("train_seconds") else None,
                 extra={k: _floats(v) for k, v in data.get("extra", {}).items()},
                 metadata=dict(data.get("metadata", {})),

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 BUILTIN = {"nb201-digits": "nb201_digits.json.gz"}
 NB201_ZC_FILE = "zc_nasbench201_cifar10.json"
 NB201_TABLE_FILE = "nb201_cifar10_table.csv"
+#: a separate NASLib run that measured every proxy's seconds (only its times are used)
+NB201_TIMED_FILE = "samples/zc_nasbench201_prerelease_cifar10.json"
 
 
 def builtin_path(name: str) -> Path:
@@ -73,11 +75,33 @@ def _read_folder(folder: Path, dataset: str | None) -> Benchmark:
         folder = folder / "nb201"
     zc_file, table_file = folder / NB201_ZC_FILE, folder / NB201_TABLE_FILE
     if not zc_file.exists():
-        raise DataFormatError(f"{folder}: expected {NB201_ZC_FILE} (and optionally {NB201_TABLE_FILE}) in it")
+        raise DataFormatError(
+            f"{folder}: expected {NB201_ZC_FILE} (and optionally {NB201_TABLE_FILE}) in it"
+        )
     bench = read_naslib_zc(zc_file, dataset=dataset, space="nb201")
     if table_file.exists():
         join_table(bench, read_nb201_table(table_file))
+    timed = folder.parent / NB201_TIMED_FILE
+    if timed.exists():
+        fill_proxy_seconds(bench, read_naslib_zc(timed, dataset=dataset, space="nb201"))
     return bench
+
+
+def fill_proxy_seconds(bench: Benchmark, timed: Benchmark) -> None:
+    """Where ``bench`` has no measured proxy seconds, record ``timed``'s median per proxy.
+
+    Only the costs are taken (``metadata["proxy_seconds"]``), never scores: the two runs differ.
+    """
+    medians = {}
+    for proxy, secs in timed.zc_seconds.items():
+        if (
+            proxy in bench.zc
+            and not np.isfinite(bench.zc_seconds[proxy]).any()
+            and np.isfinite(secs).any()
+        ):
+            medians[proxy] = float(np.nanmedian(secs))
+    bench.metadata["proxy_seconds"] = medians
+    bench.metadata["proxy_seconds_source"] = timed.metadata.get("source")
 
 
 def join_table(bench: Benchmark, table: Benchmark) -> None:
@@ -85,7 +109,9 @@ def join_table(bench: Benchmark, table: Benchmark) -> None:
     row_of = {arch: k for k, arch in enumerate(table.archs)}
     missing = [a for a in bench.archs if a not in row_of]
     if missing:
-        raise DataFormatError(f"{len(missing)} architectures are not in the table, e.g. {missing[0]}")
+        raise DataFormatError(
+            f"{len(missing)} architectures are not in the table, e.g. {missing[0]}"
+        )
     rows = np.array([row_of[a] for a in bench.archs])
     for name, column in table.extra.items():
         if name not in bench.extra:

@@ -69,7 +69,9 @@ def _clean_score(value: Any) -> tuple[float, bool]:
     return score, False
 
 
-def read_naslib_zc(path: str | Path, dataset: str | None = None, space: str | None = None) -> Benchmark:
+def read_naslib_zc(
+    path: str | Path, dataset: str | None = None, space: str | None = None
+) -> Benchmark:
     """Read a NASLib zero-cost file into a :class:`Benchmark` (one dataset of it)."""
     path = Path(path)
     try:
@@ -88,7 +90,9 @@ def read_naslib_zc(path: str | Path, dataset: str | None = None, space: str | No
     names = {"/".join(k): k for k in tables}
     if dataset is None:
         if len(tables) > 1:
-            raise DataFormatError(f"{path}: holds several datasets {sorted(names)}; pick one with dataset=")
+            raise DataFormatError(
+                f"{path}: holds several datasets {sorted(names)}; pick one with dataset="
+            )
         chosen = next(iter(tables))
     else:
         matches = [k for k in tables if "/".join(k) == dataset or k[-1] == dataset]
@@ -143,7 +147,9 @@ def _table_to_benchmark(table: dict, path: Path, space: str, dataset: str) -> Be
                 else:
                     score, failed = _clean_score(value)
             except (TypeError, ValueError):
-                raise DataFormatError(f"{path}: {key!r} proxy {p!r} is not a number: {value!r}") from None
+                raise DataFormatError(
+                    f"{path}: {key!r} proxy {p!r} is not a number: {value!r}"
+                ) from None
             zc[p][row] = score
             failures[p] += failed
     for p, count in failures.items():
@@ -160,4 +166,3 @@ def _table_to_benchmark(table: dict, path: Path, space: str, dataset: str) -> Be
         extra=extra,
         metadata={"source": str(path), "format": "naslib-zc", "failures": failures},
     )
-

@@ -41,7 +41,9 @@ def read_nb201_table(path: str | Path) -> Benchmark:
         reader = csv.reader(fh)
         header = next(reader, None)
         if not header or any(c not in header for c in ("arch_str", TABLE_TARGET)):
-            raise DataFormatError(f"{path}: expected a CSV header with 'arch_str' and {TABLE_TARGET!r}, got {header}")
+            raise DataFormatError(
+                f"{path}: expected a CSV header with 'arch_str' and {TABLE_TARGET!r}, got {header}"
+            )
         rows = list(reader)
     col = {name: k for k, name in enumerate(header)}
     numeric = [c for c in header if c not in ("arch_str", "naslib_key")]
@@ -50,7 +52,9 @@ def read_nb201_table(path: str | Path) -> Benchmark:
         try:
             values[name] = np.array([_float_or_nan(r[col[name]]) for r in rows], dtype=float)
         except (ValueError, IndexError):
-            raise DataFormatError(f"{path}: column {name!r} holds a non-number or a row is short") from None
+            raise DataFormatError(
+                f"{path}: column {name!r} holds a non-number or a row is short"
+            ) from None
     archs = [space.to_str(space.parse(r[col["arch_str"]])) for r in rows]
     extra = {}
     for name in numeric:
@@ -60,7 +64,9 @@ def read_nb201_table(path: str | Path) -> Benchmark:
         if name.startswith("hw_"):
             missing = column == HW_MISSING
             if missing.any():
-                logger.info("%s: %d '-1.0' (no measurement) in %s -> NaN", path.name, missing.sum(), name)
+                logger.info(
+                    "%s: %d '-1.0' (no measurement) in %s -> NaN", path.name, missing.sum(), name
+                )
                 column = np.where(missing, np.nan, column)
         extra["benchmark_id" if name == "index" else name] = column
     zc = {"zen": values["zen"]} if "zen" in values else {}
@@ -111,5 +117,9 @@ def read_nb201_curves(path: str | Path) -> Benchmark:
         zc=zc,
         curves=curves,
         extra={"benchmark_id": np.asarray(index, dtype=float)},
-        metadata={"source": str(path), "format": "nb201-curves", "target": f"{final} at epoch {epochs}"},
+        metadata={
+            "source": str(path),
+            "format": "nb201-curves",
+            "target": f"{final} at epoch {epochs}",
+        },
     )

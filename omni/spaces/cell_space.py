@@ -225,7 +225,9 @@ class CellSpace:
                     out.append(arch[:k] + (op,) + arch[k + 1 :])
         return out
 
-    def mutate(self, arch: Arch | str, random_state: int | np.random.Generator | None = None) -> Arch:
+    def mutate(
+        self, arch: Arch | str, random_state: int | np.random.Generator | None = None
+    ) -> Arch:
         """A uniformly chosen neighbour (one edge gets a different op)."""
         rng = as_rng(random_state)
         options = self.neighbours(arch)

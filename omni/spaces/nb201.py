@@ -29,7 +29,9 @@ class NB201Space(CellSpace):
         try:
             codes = [int(t) for t in text[1:-1].split(",")]
         except ValueError:
-            raise InvalidArchitectureError(f"{key!r}: NASLib key elements must be integers") from None
+            raise InvalidArchitectureError(
+                f"{key!r}: NASLib key elements must be integers"
+            ) from None
         if len(codes) != 6 or any(not 0 <= c < len(NASLIB_OPS) for c in codes):
             raise InvalidArchitectureError(f"{key!r}: expected 6 op codes in 0..4")
         ops: list[str] = [""] * 6

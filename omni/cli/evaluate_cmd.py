@@ -1,0 +1,85 @@
+"""``omni evaluate``: the study's protocol on a benchmark."""
+
+from __future__ import annotations
+
+import argparse
+
+from features.errors import OmniError
+from omni.data import load_benchmark
+from omni.evaluation import evaluate, summarize
+from omni.predictors import available, resolve
+from omni.reporting import format_table, plot_kt_vs_train_size, write_json
+
+DEFAULT_PREDICTORS = "xgb-onehot,xgb-zc,jacov,synflow"
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="evaluate predictors with the study's protocol")
+    p.add_argument("bench", help="benchmark path or built-in name")
+    p.add_argument("--space", help="override the benchmark's space")
+    p.add_argument("--dataset", help="dataset inside a multi-dataset file")
+    p.add_argument(
+        "--predictors", default=DEFAULT_PREDICTORS, help="comma-separated names, or 'all'"
+    )
+    p.add_argument("--train-sizes", type=int_list, default=[20, 100, 400])
+    p.add_argument("--test-size", type=int, default=200)
+    p.add_argument("--seeds", type=int, default=10, help="number of seeds (0..N-1)")
+    p.add_argument("--test-set", choices=("uniform", "mutation"), default="uniform")
+    p.add_argument("--json", dest="json_out", help="write records to this JSON file")
+    p.add_argument("--plot", help="save KT vs train size to this PNG")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    bench = load_benchmark(args.bench, dataset=args.dataset)
+    if args.space:
+        bench.space = args.space
+    if args.seeds < 1:
+        raise OmniError("--seeds must be at least 1")
+    names = sorted(available(bench)) if args.predictors == "all" else args.predictors.split(",")
+    specs = resolve(bench, [n.strip() for n in names if n.strip()])
+    records = evaluate(
+        bench,
+        specs,
+        args.train_sizes,
+        test_size=args.test_size,
+        seeds=range(args.seeds),
+        test_set=args.test_set,
+        progress=not args.quiet,
+    )
+    summary = summarize(records)
+    print(
+        f"{bench!r}\nKendall tau over {args.seeds} seeds, test size {args.test_size} ({args.test_set}):"
+    )
+    print(
+        format_table(
+            summary, ["predictor", "train_size", "mean", "std", "init_seconds", "query_seconds"]
+        )
+    )
+    if args.json_out:
+        meta = {
+            "benchmark": str(args.bench),
+            "space": bench.space,
+            "dataset": bench.dataset,
+            "test_size": args.test_size,
+            "test_set": args.test_set,
+        }
+        write_json(args.json_out, {"meta": meta, "records": records})
+        print(f"records written to {args.json_out}")
+    if args.plot:
+        plot_kt_vs_train_size(summary, args.plot, title=f"{bench.space} {bench.dataset}")
+        print(f"plot written to {args.plot}")
+    return 0
