@@ -1,0 +1,15 @@
+"""Real training runs that produce learning curves (and the built-in benchmark)."""
+
+from omni.training.datasets import DATASETS, DatasetSpec, load_dataset
+from omni.training.trainer import METRICS, RunResult, TrainConfig, train_arch, train_many
+
+__all__ = [
+    "DATASETS",
+    "METRICS",
+    "DatasetSpec",
+    "RunResult",
+    "TrainConfig",
+    "load_dataset",
+    "train_arch",
+    "train_many",
+]

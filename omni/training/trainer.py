@@ -1,0 +1,294 @@
+"""Train cell networks for real and record their learning curves, resumably.
+
+One run = one (architecture, seed) trained with a :class:`TrainConfig`: SGD with Nesterov
+momentum and a per-epoch cosine schedule (the NAS-Bench-201 recipe, shortened). Each epoch
+records ``train_loss`` / ``train_acc`` (running means over the epoch's minibatches, train mode,
+as NAS-Bench-201 logs them), ``val_loss`` / ``val_acc`` (eval mode, whole validation split) and
+its wall-clock seconds (training + evaluation). Accuracies are in percent.
+
+Runs are deterministic on CPU: the weights come from ``torch.manual_seed(seed)``, the minibatch
+order of epoch ``k`` from a generator seeded with ``(seed, k)``, and torch runs single-threaded
+with deterministic algorithms. With a ``workdir`` every epoch ends with a checkpoint (model,
+optimizer, schedule, curves so far), so an interrupted run resumes and produces the same curves
+as an uninterrupted one; a finished run leaves a small JSON file and no checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from features.errors import OmniError
+from omni.training.datasets import DatasetSpec, ImageData, load_dataset
+
+logger = logging.getLogger(__name__)
+
+#: the per-epoch metrics of every run, in this order
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a run besides the architecture and the seed."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    channels: tuple[int, ...] = (8, 16, 32)
+    cells_per_stage: int = 1
+    data: DatasetSpec = field(default_factory=DatasetSpec)
+    num_threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise OmniError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise OmniError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise OmniError(f"lr must be > 0, got {self.lr}")
+        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["channels"] = list(self.channels)
+        return out
+
+    def optimizer_description(self) -> dict:
+        return {
+            "name": "SGD",
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+            "schedule": "cosine annealing to 0 over the epochs, stepped per epoch",
+            "batch_size": self.batch_size,
+            "loss": "cross-entropy",
+        }
+
+
+@dataclass
+class RunResult:
+    """The curves of one (architecture, seed) run; ``complete`` once all epochs are done."""
+
+    arch: str
+    seed: int
+    curves: dict[str, list[float]]
+    epoch_seconds: list[float]
+    complete: bool
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epoch_seconds)
+
+    @property
+    def final_val_acc(self) -> float:
+        return self.curves["val_acc"][-1] if self.epoch_seconds else math.nan
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunResult:
+        return cls(
+            arch=data["arch"],
+            seed=int(data["seed"]),
+            curves={k: [float(v) for v in data["curves"][k]] for k in METRICS},
+            epoch_seconds=[float(v) for v in data["epoch_seconds"]],
+            complete=bool(data["complete"]),
+        )
+
+
+def run_key(arch: str, seed: int, config: TrainConfig) -> str:
+    """A stable file stem for a run: a hash of its architecture, seed and configuration."""
+    text = json.dumps({"arch": arch, "seed": seed, "config": config.to_dict()}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+@contextlib.contextmanager
+def torch_determinism(num_threads: int = 1) -> Iterator[None]:
+    """Single-process deterministic torch settings, restored on exit."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.set_num_threads(num_threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def _batches(n: int, batch_size: int, order: np.ndarray | None = None) -> list[torch.Tensor]:
+    index = torch.from_numpy(np.arange(n) if order is None else order)
+    chunks = list(torch.split(index, batch_size))
+    if len(chunks) > 1 and len(chunks[-1]) == 1:  # a lone sample breaks batch norm: skip it
+        chunks.pop()
+    return chunks
+
+
+def _train_epoch(
+    model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageData, batch_size: int, rng_seed
+) -> tuple[float, float]:
+    model.train()
+    order = np.random.default_rng(rng_seed).permutation(len(data.y_train))
+    loss_sum, correct, seen = 0.0, 0, 0
+    for idx in _batches(len(order), batch_size, order):
+        x, y = data.x_train[idx], data.y_train[idx]
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        optimizer.step()
+        loss_sum += float(loss.detach()) * len(y)
+        correct += int((logits.detach().argmax(1) == y).sum())
+        seen += len(y)
+    return loss_sum / seen, 100.0 * correct / seen
+
+
+@torch.no_grad()
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int):
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for idx in _batches(len(y), max(batch_size, 256)):
+        logits = model(x[idx])
+        loss_sum += float(nn.functional.cross_entropy(logits, y[idx], reduction="sum"))
+        correct += int((logits.argmax(1) == y[idx]).sum())
+    return loss_sum / len(y), 100.0 * correct / len(y)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".json":
+        tmp.write_text(json.dumps(obj), encoding="utf-8")
+    else:
+        torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def train_arch(
+    space,
+    arch,
+    config: TrainConfig,
+    seed: int = 0,
+    workdir: str | Path | None = None,
+    stop_after: int | None = None,
+) -> RunResult:
+    """Train ``arch`` (string or op tuple of ``space``) and return its curves.
+
+    With ``workdir``, a finished run is read back instead of retrained and an unfinished one
+    resumes from its last checkpoint. ``stop_after`` ends the run after that many epochs (in
+    total), as an interruption would; calling again without it finishes the run.
+    """
+    arch_str = space.to_str(arch)
+    key = run_key(arch_str, seed, config)
+    done_path = ckpt_path = None
+    if workdir is not None:
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        done_path, ckpt_path = workdir / f"{key}.json", workdir / f"{key}.pt"
+        if done_path.exists():
+            return RunResult.from_dict(json.loads(done_path.read_text(encoding="utf-8")))
+    end = config.epochs if stop_after is None else min(int(stop_after), config.epochs)
+
+    with torch_determinism(config.num_threads):
+        data = load_dataset(config.data)
+        torch.manual_seed(seed)
+        model = space.network(
+            arch_str,
+            data.num_classes,
+            data.input_shape,
+            channels=config.channels,
+            cells_per_stage=config.cells_per_stage,
+        )
+        optimizer = torch.optim.SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+        curves: dict[str, list[float]] = {m: [] for m in METRICS}
+        seconds: list[float] = []
+        if ckpt_path is not None and ckpt_path.exists():
+            state = torch.load(ckpt_path, weights_only=True)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            curves, seconds = state["curves"], state["seconds"]
+            logger.debug("%s seed %d: resuming after epoch %d", arch_str, seed, len(seconds))
+
+        for epoch in range(len(seconds), end):
+            start = time.perf_counter()
+            train_loss, train_acc = _train_epoch(
+                model, optimizer, data, config.batch_size, (seed, epoch)
+            )
+            val_loss, val_acc = _evaluate(model, data.x_val, data.y_val, config.batch_size)
+            scheduler.step()
+            seconds.append(time.perf_counter() - start)
+            for name, value in zip(METRICS, (train_loss, train_acc, val_loss, val_acc), strict=True):
+                curves[name].append(value)
+            if ckpt_path is not None:
+                state = {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "curves": curves,
+                    "seconds": seconds,
+                }
+                _save_atomic(state, ckpt_path)
+
+    result = RunResult(arch_str, seed, curves, seconds, complete=len(seconds) >= config.epochs)
+    if result.complete and done_path is not None:
+        _save_atomic(result.to_dict(), done_path)
+        ckpt_path.unlink(missing_ok=True)
+    return result
+
+
+def _train_job(index: int, space, arch: str, seed: int, config: TrainConfig, workdir):
+    return index, train_arch(space, arch, config, seed=seed, workdir=workdir)
+
+
+def train_many(
+    space,
+    runs: Sequence[tuple[str, int]],
+    config: TrainConfig,
+    workdir: str | Path | None = None,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Train every (architecture, seed) of ``runs`` with joblib (``n_jobs`` processes).
+
+    Results come back in the order of ``runs``. Finished runs in ``workdir`` are not retrained.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    if n_jobs == 0:
+        raise OmniError("n_jobs must be >= 1 (or negative, joblib-style), got 0")
+    results: list[RunResult | None] = [None] * len(runs)
+    jobs = (
+        delayed(_train_job)(k, space, arch, seed, config, workdir)
+        for k, (arch, seed) in enumerate(runs)
+    )
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    bar = tqdm(parallel(jobs), total=len(runs), desc="training", unit="run", disable=not progress)
+    for index, result in bar:
+        results[index] = result
+        logger.debug("trained %s seed %d: val_acc %.2f", result.arch, result.seed, result.final_val_acc)
+    return results  # type: ignore[return-value]
