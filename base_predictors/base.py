@@ -6,11 +6,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
-from features.errors import NotFittedError, OmniError
+from features.errors import InvalidInputError, NotFittedError, OmniError
 
 FAMILIES = ("model-based", "learning-curve", "hybrid", "zero-cost")
+
+
+class InvalidParameterError(OmniError, ValueError):
+    """A predictor's constructor parameter that makes no sense (checked in ``fit``)."""
+
+
+class PredictorNotFittedError(NotFittedError, SklearnNotFittedError):
+    """``predict`` before ``fit``: the library's :class:`NotFittedError` and scikit-learn's."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +30,7 @@ class CostProfile:
     ``needs_training``: fitting needs trained (labelled) architectures; ``fit_complexity``: how fit
     time grows with the number of training architectures n; ``feature_cost``: what its inputs
     cost per queried architecture (``"none"`` for encodings, ``"zero-cost"`` for proxies,
-    ``"epochs"`` for partial learning curves).
+    ``"epochs"`` for partial learning curves, ``"inputs"`` when it depends on the groups fed).
     """
 
     needs_training: bool
@@ -28,11 +38,33 @@ class CostProfile:
     feature_cost: str
 
 
+def seed_from(random_state) -> int:
+    """A 31-bit integer seed from a scikit-learn ``random_state`` (``None`` counts as 0, so that
+    every predictor of the library is deterministic by default)."""
+    if random_state is None:
+        random_state = 0
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def standardize_target(y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``(y - mean) / scale`` with the scale of a constant target taken as 1."""
+    mean = float(np.mean(y))
+    scale = float(np.std(y))
+    if not np.isfinite(scale) or scale <= 1e-12:
+        scale = 1.0
+    return (y - mean) / scale, mean, scale
+
+
 class BasePredictor(RegressorMixin, BaseEstimator):
     """Scikit-learn regressor with validation that raises the library's errors."""
 
     #: allow NaN in X (models that handle missing values natively)
     allow_nan: bool = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.allow_nan
+        return tags
 
     def _validate_fit(self, X, y) -> tuple[np.ndarray, np.ndarray]:
         try:
@@ -44,28 +76,31 @@ class BasePredictor(RegressorMixin, BaseEstimator):
                 y_numeric=True,
             )
         except ValueError as err:
-            raise OmniError(f"{type(self).__name__}.fit: {err}") from err
+            raise InvalidInputError(f"{type(self).__name__}.fit: {err}") from err
         if not np.all(np.isfinite(y)):
-            raise OmniError(f"{type(self).__name__}.fit: y has NaN or infinite values")
+            raise InvalidInputError(f"{type(self).__name__}.fit: y has NaN or infinite values")
         self.n_features_in_ = X.shape[1]
         return X, y
 
-    def _validate_predict(self, X) -> np.ndarray:
+    def _check_fitted(self) -> None:
         try:
             check_is_fitted(self)
         except Exception as err:
-            raise NotFittedError(
+            raise PredictorNotFittedError(
                 f"{type(self).__name__} is not fitted yet: call fit first"
             ) from err
+
+    def _validate_predict(self, X) -> np.ndarray:
+        self._check_fitted()
         try:
             X = check_array(
                 X, dtype=np.float64, ensure_all_finite="allow-nan" if self.allow_nan else True
             )
         except ValueError as err:
-            raise OmniError(f"{type(self).__name__}.predict: {err}") from err
+            raise InvalidInputError(f"{type(self).__name__}.predict: {err}") from err
         if X.shape[1] != self.n_features_in_:
-            raise OmniError(
-                f"{type(self).__name__}.predict: X has {X.shape[1]} features, "
-                f"fit saw {self.n_features_in_}"
+            raise InvalidInputError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the number fit saw)"
             )
         return X

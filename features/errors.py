@@ -5,9 +5,15 @@ It lives in the bottom layer so that every layer can raise it; ``omni`` re-expor
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
 
 class OmniError(Exception):
     """Base class of every error the library raises on purpose."""
+
+
+class InvalidInputError(OmniError, ValueError):
+    """Arrays of the wrong shape, type or content given to a model."""
 
 
 class InvalidArchitectureError(OmniError, ValueError):
@@ -22,5 +28,5 @@ class BudgetError(OmniError, ValueError):
     """No plan fits the requested time budget."""
 
 
-class NotFittedError(OmniError, AttributeError):
-    """A model was used before it was fitted."""
+class NotFittedError(OmniError, SklearnNotFittedError):
+    """A model was used before it was fitted (scikit-learn's ``NotFittedError`` too)."""

@@ -29,14 +29,27 @@ def _from_registry(info: registry.PredictorInfo) -> PredictorSpec:
     return PredictorSpec(info.name, info.family, info.groups, info.make, info.cost.needs_training)
 
 
-def _composite_spec() -> PredictorSpec | None:
-    try:
-        from omni.predictor import OmniPredictor
-    except ImportError:  # the composite is optional while it is being built
-        return None
+def composite_spec(bench: Benchmark) -> PredictorSpec:
+    """The untuned composite over the benchmark's default groups (see ``OmniPredictor``)."""
+    from omni.feature_groups import feature_matrix
+    from omni.predictor import OmniPredictor
+    from omni.tuning import DEFAULT_PARAMS
+
+    groups = tuple(g for g in OmniPredictor.default_groups if _has(bench, g))
+    _, columns = feature_matrix(bench, groups, [0])
     return PredictorSpec(
-        "omni", "composite", OmniPredictor.default_groups, lambda rs: OmniPredictor(random_state=rs)
+        "omni",
+        "composite",
+        groups,
+        lambda rs: OmniPredictor(columns=columns, random_state=rs, **DEFAULT_PARAMS),
     )
+
+
+def _has(bench: Benchmark, group: str) -> bool:
+    try:
+        return bool(expand_groups(bench, [group]))
+    except OmniError:
+        return False
 
 
 def available(bench: Benchmark) -> dict[str, PredictorSpec]:
@@ -47,15 +60,14 @@ def available(bench: Benchmark) -> dict[str, PredictorSpec]:
             proxy, "zero-cost", (f"zc:{proxy}",), lambda rs: ProxyPredictor(), False
         )
     candidates = [_from_registry(i) for i in registry.all_predictors()]
-    composite = _composite_spec()
-    if composite is not None:
-        candidates.append(composite)
     for spec in candidates:
         try:
             expand_groups(bench, spec.groups)
         except OmniError:
             continue
         specs[spec.name] = spec
+    if len(bench) and any(_has(bench, g) for g in ("onehot", "zc:*")):
+        specs["omni"] = composite_spec(bench)
     return specs
 
 

@@ -1,0 +1,52 @@
+"""``omni fit``: fit the composite (a tuned profile or the default plan) and save it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from omni.budget import Budget
+from omni.data import load_benchmark
+from omni.evaluation.splits import uniform_split
+from omni.feature_groups import feature_matrix
+from omni.persistence import save_model
+from omni.tuning import Profile, default_plan
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="fit the composite on a sample of a benchmark and save it")
+    p.add_argument("bench")
+    p.add_argument("--dataset")
+    p.add_argument("--train-size", type=int, required=True)
+    p.add_argument("--profile", help="profile JSON from `omni tune` (default: untuned plan)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    bench = load_benchmark(args.bench, dataset=args.dataset)
+    if args.profile:
+        profile = Profile.from_dict(json.loads(Path(args.profile).read_text()))
+        groups, params = profile.groups, profile.params
+    else:
+        groups, params = default_plan(bench, Budget())
+    train = uniform_split(bench, 0, args.train_size, random_state=args.seed).train
+    X, columns = feature_matrix(bench, groups, train)
+    from omni.predictor import OmniPredictor
+
+    model = OmniPredictor(columns=columns, random_state=args.seed, **params).fit(
+        X, bench.target[train]
+    )
+    save_model(
+        args.out,
+        model,
+        groups=list(groups),
+        space=bench.space,
+        dataset=bench.dataset,
+        benchmark=str(args.bench),
+        train_archs=[bench.archs[r] for r in train],
+    )
+    print(f"fitted on {len(train)} architectures with groups {list(groups)}; saved to {args.out}")
+    return 0

@@ -1,0 +1,77 @@
+"""``omni tune``: an Optuna study of the composite for one benchmark, train size and budget."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from omni.budget import Budget
+from omni.data import load_benchmark
+from omni.evaluation.splits import uniform_split
+from omni.reporting import format_table, write_json
+from omni.tuning import pareto_front, tune
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tune", help="tune feature groups and meta-model for a budget (Optuna)")
+    p.add_argument("bench")
+    p.add_argument("--dataset")
+    p.add_argument("--train-size", type=int, required=True)
+    p.add_argument("--query-budget", type=float, default=math.inf, help="seconds per prediction")
+    p.add_argument("--init-budget", type=float, default=math.inf, help="seconds for fitting")
+    p.add_argument("--trials", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="seconds")
+    p.add_argument("--storage", default="sqlite:///omni-studies.db", help="Optuna storage URL")
+    p.add_argument("--study", default=None, help="study name (default from benchmark and budget)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training sample and sampler")
+    p.add_argument("--multi-objective", action="store_true", help="KT vs query-seconds front")
+    p.add_argument("--out", default="profile.json")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    bench = load_benchmark(args.bench, dataset=args.dataset)
+    budget = Budget(args.query_budget, args.init_budget)
+    train = uniform_split(bench, 0, args.train_size, random_state=args.seed).train
+    trials = args.trials if args.trials or args.timeout else 30
+    name = (
+        args.study
+        or f"{bench.space}-{bench.dataset}-n{args.train_size}-q{args.query_budget:g}-s{args.seed}"
+    )
+    if args.multi_objective:
+        name += "-mo"
+    profile, study = tune(
+        bench,
+        train,
+        budget,
+        n_trials=trials,
+        timeout=args.timeout,
+        storage=args.storage,
+        study_name=name,
+        random_state=args.seed,
+        multi_objective=args.multi_objective,
+        progress=True,
+    )
+    profile.extra["train_seed"] = args.seed
+    profile.extra["benchmark"] = str(args.bench)
+    write_json(args.out, profile.to_dict())
+    print(f"study {name!r} ({len(study.trials)} trials) in {args.storage}")
+    print(
+        json.dumps(
+            {
+                k: profile.to_dict()[k]
+                for k in ("groups", "params", "cv_kendall_tau", "query_seconds")
+            },
+            indent=1,
+        )
+    )
+    if args.multi_objective:
+        front = pareto_front(study)
+        print(
+            format_table(
+                sorted(front, key=lambda r: r["query_seconds"]), ["query_seconds", "cv_kendall_tau"]
+            )
+        )
+    print(f"profile written to {args.out}")
+    return 0

@@ -1,0 +1,293 @@
+"""``OmniPredictor``: the stacked composite of White et al. (2021), generalised.
+
+Level 0: the raw feature columns (optionally passed through) and out-of-fold predictions of
+base predictors, each reading only its own column groups. Level 1: a meta-regressor (NGBoost
+for a predictive distribution, XGBoost, or ridge for very few training architectures).
+Stacking, out-of-fold prediction and column selection are scikit-learn's own
+(``StackingRegressor``, ``ColumnTransformer``); only the choice of pieces is ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from ngboost import NGBRegressor
+from ngboost.distns import Normal
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import StackingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import KFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+
+from base_predictors.rank_ensemble import RankEnsemblePredictor
+from base_predictors.xgb import XGBPredictor
+from base_predictors.xgb_rank import XGBRankPredictor
+from features.errors import InvalidInputError, NotFittedError, OmniError
+
+#: base predictor kinds a plan can stack (name -> factory taking random_state)
+BASE_KINDS = {
+    "rank": lambda rs: RankEnsemblePredictor(),
+    "xgb": lambda rs: XGBPredictor(random_state=rs),
+    "xgb-rank": lambda rs: XGBRankPredictor(random_state=rs),
+    # shallow, column-subsampled trees: steadier with few training architectures
+    "xgb-small": lambda rs: XGBPredictor(
+        n_estimators=500,
+        max_depth=3,
+        learning_rate=0.05,
+        subsample=0.8,
+        colsample_bytree=0.5,
+        random_state=rs,
+    ),
+}
+#: which column groups a base predictor may read (by column-label prefix)
+COLUMN_SETS = {
+    "all": ("",),
+    "zc": ("zc:",),
+    "encoding": ("onehot", "path", "opcount", "padded"),
+    "lc": ("lc:",),
+    "extra": ("extra:",),
+    "scores": ("zc:", "lc:", "extra:"),
+}
+META_KINDS = ("ngboost", "xgboost", "ridge")
+
+
+def _group_of(label: str) -> str:
+    return label.split("[", 1)[0]
+
+
+def column_indices(columns: Sequence[str], column_set: str) -> list[int]:
+    """Indices of the columns whose group falls in ``column_set``."""
+    try:
+        prefixes = COLUMN_SETS[column_set]
+    except KeyError:
+        raise OmniError(
+            f"unknown column set {column_set!r}; use one of {sorted(COLUMN_SETS)}"
+        ) from None
+    return [k for k, c in enumerate(columns) if _group_of(c).startswith(prefixes)]
+
+
+class NGBoostMeta(RegressorMixin, BaseEstimator):
+    """NGBoost (Normal) behind median imputation with missing indicators, fitted together.
+
+    NGBoost rejects NaN, so imputation is part of the model (fitted on its training rows only).
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 400,
+        learning_rate: float = 0.03,
+        max_depth: int = 3,
+        min_samples_leaf: int = 1,
+        minibatch_frac: float = 1.0,
+        col_sample: float = 1.0,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.minibatch_frac = minibatch_frac
+        self.col_sample = col_sample
+        self.random_state = random_state
+
+    def fit(self, X, y) -> NGBoostMeta:
+        self.imputer_ = SimpleImputer(
+            strategy="median", add_indicator=True, keep_empty_features=True
+        )
+        Z = self.imputer_.fit_transform(np.asarray(X, dtype=float))
+        tree = DecisionTreeRegressor(
+            criterion="friedman_mse",
+            max_depth=int(self.max_depth),
+            min_samples_leaf=int(self.min_samples_leaf),
+            random_state=self.random_state,
+        )
+        self.model_ = NGBRegressor(
+            Dist=Normal,
+            Base=tree,
+            n_estimators=int(self.n_estimators),
+            learning_rate=float(self.learning_rate),
+            minibatch_frac=float(self.minibatch_frac),
+            col_sample=float(self.col_sample),
+            verbose=False,
+            random_state=self.random_state,
+        ).fit(Z, np.asarray(y, dtype=float))
+        return self
+
+    def pred_dist(self, X) -> tuple[np.ndarray, np.ndarray]:
+        dist = self.model_.pred_dist(self.imputer_.transform(np.asarray(X, dtype=float)))
+        return np.asarray(dist.loc, dtype=float), np.asarray(dist.scale, dtype=float)
+
+    def predict(self, X) -> np.ndarray:
+        return self.pred_dist(X)[0]
+
+
+class OmniPredictor(RegressorMixin, BaseEstimator):
+    """Stacked composite predictor; a scikit-learn regressor.
+
+    Parameters
+    ----------
+    columns : one label per column of X (feature-group names such as ``"onehot[3]"``,
+        ``"zc:jacov"``, ``"lc:sotl_e@12"``). ``None``: every column is treated as ``"all"``.
+    base_predictors : ``"kind@column_set"`` entries, e.g. ``("xgb-rank@all", "rank@scores")``;
+        kinds :data:`BASE_KINDS`, column sets :data:`COLUMN_SETS`. Empty: the meta-model alone.
+    passthrough : give the raw columns to the meta-model as well.
+    meta : ``"ngboost"`` (mean and std), ``"xgboost"`` or ``"ridge"``.
+    meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
+    cv : folds of the out-of-fold level-0 predictions.
+    """
+
+    #: feature groups of the untuned composite in ``omni evaluate`` (what the benchmark has of them)
+    default_groups = ("onehot", "opcount", "zc:*")
+
+    def __init__(
+        self,
+        columns: Sequence[str] | None = None,
+        base_predictors: Sequence[str] = ("xgb-rank@all",),
+        passthrough: bool = False,
+        meta: str = "ridge",
+        meta_params: dict | None = None,
+        cv: int = 5,
+        random_state: int | None = None,
+    ) -> None:
+        self.columns = columns
+        self.base_predictors = base_predictors
+        self.passthrough = passthrough
+        self.meta = meta
+        self.meta_params = meta_params
+        self.cv = cv
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ building
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _labels(self, n_features: int) -> list[str]:
+        if self.columns is None:
+            return ["all"] * n_features
+        if len(self.columns) != n_features:
+            raise OmniError(
+                f"columns names {len(self.columns)} labels but X has {n_features} columns"
+            )
+        return list(self.columns)
+
+    def _make_meta(self):
+        params = dict(self.meta_params or {})
+        rs = self.random_state
+        if self.meta == "ngboost":
+            keys = (
+                "max_depth",
+                "min_samples_leaf",
+                "n_estimators",
+                "learning_rate",
+                "minibatch_frac",
+                "col_sample",
+            )
+            chosen = {k: params.pop(k) for k in keys if k in params}
+            return NGBoostMeta(random_state=rs, **chosen), params
+        if self.meta == "xgboost":
+            return XGBPredictor(random_state=rs, **params), {}
+        if self.meta == "ridge":
+            return (
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    StandardScaler(),
+                    RidgeCV(alphas=np.logspace(-2, 3, 12)),
+                ),
+                params,
+            )
+        raise OmniError(f"unknown meta-model {self.meta!r}; use one of {list(META_KINDS)}")
+
+    def _make_base(self, labels: list[str]) -> list[tuple[str, object]]:
+        estimators = []
+        for k, entry in enumerate(self.base_predictors):
+            kind, _, column_set = entry.partition("@")
+            if kind not in BASE_KINDS:
+                raise OmniError(
+                    f"unknown base predictor kind {kind!r}; use one of {sorted(BASE_KINDS)}"
+                )
+            idx = column_indices(labels, column_set or "all")
+            if not idx:
+                continue
+            select = ColumnTransformer([("cols", "passthrough", idx)], remainder="drop")
+            estimators.append(
+                (
+                    f"{k}_{kind}",
+                    Pipeline([("select", select), ("model", BASE_KINDS[kind](self.random_state))]),
+                )
+            )
+        return estimators
+
+    # ------------------------------------------------------------------ estimator API
+    def fit(self, X, y) -> OmniPredictor:
+        try:
+            X, y = check_X_y(X, y, dtype=np.float64, ensure_all_finite="allow-nan", y_numeric=True)
+        except ValueError as err:
+            raise InvalidInputError(f"OmniPredictor.fit: {err}") from err
+        if not np.all(np.isfinite(y)):
+            raise InvalidInputError("OmniPredictor.fit: y has NaN or infinite values")
+        if len(y) < 4:
+            raise InvalidInputError(
+                f"OmniPredictor needs at least 4 training architectures, got n_samples={len(y)}"
+            )
+        labels = self._labels(X.shape[1])
+        meta, unused = self._make_meta()
+        if unused:
+            raise OmniError(f"unknown {self.meta} hyper-parameters: {sorted(unused)}")
+        base = self._make_base(labels)
+        if base:
+            folds = KFold(min(self.cv, len(y)), shuffle=True, random_state=self.random_state or 0)
+            self.model_ = StackingRegressor(
+                base, final_estimator=meta, cv=folds, passthrough=self.passthrough, n_jobs=None
+            )
+        else:
+            self.model_ = clone(meta)
+        self.model_.fit(X, y)
+        residual = y - self.model_.predict(X)
+        self.residual_std_ = float(np.std(residual)) or 1e-6
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _check_X(self, X) -> np.ndarray:
+        try:
+            check_is_fitted(self)
+        except Exception as err:
+            raise NotFittedError("OmniPredictor is not fitted yet: call fit first") from err
+        try:
+            X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+        except ValueError as err:
+            raise InvalidInputError(f"OmniPredictor.predict: {err}") from err
+        if X.shape[1] != self.n_features_in_:
+            raise InvalidInputError(
+                f"X has {X.shape[1]} features, but OmniPredictor is expecting "
+                f"{self.n_features_in_} features as input (the number fit saw)"
+            )
+        return X
+
+    def predict(self, X) -> np.ndarray:
+        X = self._check_X(X)
+        return self.model_.predict(X).astype(float)
+
+    def predict_dist(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation per architecture.
+
+        NGBoost gives a real predictive distribution; the other meta-models give the training
+        residuals' standard deviation for every architecture (a crude, constant width).
+        """
+        X = self._check_X(X)
+        if self.meta != "ngboost":
+            mean = self.model_.predict(X).astype(float)
+            return mean, np.full(len(mean), self.residual_std_)
+        if isinstance(self.model_, StackingRegressor):
+            Z = self.model_.transform(X)
+            final = self.model_.final_estimator_
+        else:
+            Z, final = X, self.model_
+        return final.pred_dist(Z)

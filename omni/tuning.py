@@ -1,0 +1,276 @@
+"""Optuna tuning of the composite per (space, dataset, budget).
+
+A trial chooses which feature groups to buy, which base predictors to stack and the
+meta-model's hyper-parameters. The objective is the Kendall tau of out-of-fold predictions on
+the *training* architectures only; a plan whose per-architecture query cost exceeds the budget
+is infeasible (Optuna's constraint mechanism), so the sampler learns to avoid it. Studies live
+in an Optuna storage (SQLite by default; any RDB URL shares one study between processes) and
+resume when run again with the same name.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import optuna
+from scipy import stats
+from sklearn.model_selection import KFold, cross_val_predict
+
+from features.errors import BudgetError, OmniError
+from omni.budget import Budget
+from omni.data.benchmark import Benchmark
+from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix, group_query_seconds
+from omni.predictor import OmniPredictor
+
+logger = logging.getLogger(__name__)
+
+BASE_CHOICES = ("xgb-rank@all", "rank@scores", "xgb-small@all", "xgb@all")
+#: an allowance for the prediction itself (meta-model + base models) per architecture
+PREDICT_SECONDS = 0.01
+
+
+@dataclass
+class Profile:
+    """The tuned plan for one (space, dataset, budget): reused by ``fit``."""
+
+    space: str
+    dataset: str
+    budget: dict
+    groups: list[str]
+    params: dict
+    cv_kendall_tau: float
+    query_seconds: float
+    train_size: int
+    trials: int = 0
+    library_version: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Profile:
+        try:
+            return cls(**data)
+        except TypeError as err:
+            raise OmniError(f"not a profile: {err}") from None
+
+    def make_predictor(self, bench: Benchmark, random_state: int | None = None) -> OmniPredictor:
+        """The composite this profile describes, labelled with ``bench``'s columns."""
+        _, columns = feature_matrix(bench, self.groups, np.arange(1))
+        return OmniPredictor(columns=columns, random_state=random_state, **self.params)
+
+
+def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
+    """Feature groups whose measured cost fits the budget (unmeasured costs never fit a finite one)."""
+    names = list(ENCODING_GROUPS[:3]) + [f"zc:{p}" for p in bench.proxies]
+    names += [f"extra:{c}" for c in bench.metadata.get("extra_seconds", {}) if c in bench.extra]
+    names += bench.metadata.get("lc_groups", [])
+    out = []
+    for name in expand_groups(bench, names):
+        cost = group_query_seconds(bench, name)
+        if math.isinf(budget.query_seconds) or (
+            math.isfinite(cost) and cost + PREDICT_SECONDS <= budget.query_seconds
+        ):
+            out.append(name)
+    return out
+
+
+def plan_cost(bench: Benchmark, groups: Sequence[str]) -> float:
+    """Query seconds per architecture of a plan: its groups' costs plus the prediction."""
+    return float(sum(group_query_seconds(bench, g) for g in groups)) + PREDICT_SECONDS
+
+
+def cv_kendall_tau(
+    model: OmniPredictor, X: np.ndarray, y: np.ndarray, random_state: int = 0, folds: int = 5
+) -> float:
+    """Kendall tau of out-of-fold predictions over all training architectures."""
+    cv = KFold(min(folds, len(y)), shuffle=True, random_state=random_state)
+    pred = cross_val_predict(model, X, y, cv=cv)
+    tau = stats.kendalltau(y, pred)[0]
+    return float(tau) if np.isfinite(tau) else -1.0
+
+
+def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dict]:
+    chosen = [g for g in groups if trial.suggest_categorical(f"use:{g}", [True, False])]
+    base = tuple(b for b in BASE_CHOICES if trial.suggest_categorical(f"base:{b}", [True, False]))
+    meta = trial.suggest_categorical("meta", ["ngboost", "xgboost", "ridge"])
+    if meta == "ngboost":
+        meta_params = {
+            "n_estimators": trial.suggest_int("ngb_n_estimators", 100, 800, log=True),
+            "learning_rate": trial.suggest_float("ngb_learning_rate", 0.005, 0.1, log=True),
+            "max_depth": trial.suggest_int("ngb_max_depth", 1, 5),
+            "minibatch_frac": trial.suggest_float("ngb_minibatch_frac", 0.5, 1.0),
+        }
+    elif meta == "xgboost":
+        meta_params = {
+            "n_estimators": trial.suggest_int("xgb_n_estimators", 50, 800, log=True),
+            "learning_rate": trial.suggest_float("xgb_learning_rate", 0.01, 0.3, log=True),
+            "max_depth": trial.suggest_int("xgb_max_depth", 2, 8),
+            "subsample": trial.suggest_float("xgb_subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("xgb_colsample_bytree", 0.3, 1.0),
+            "min_child_weight": trial.suggest_float("xgb_min_child_weight", 0.5, 10, log=True),
+        }
+    else:
+        meta_params = {}
+    passthrough = trial.suggest_categorical("passthrough", [True, False]) if base else True
+    params = {
+        "base_predictors": base,
+        "passthrough": passthrough,
+        "meta": meta,
+        "meta_params": meta_params,
+    }
+    return chosen, params
+
+
+def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
+    """The untuned composite: every affordable group, pairwise-ranking XGBoost under ridge."""
+    groups = candidate_groups(bench, budget)
+    if not groups:
+        raise BudgetError(cheapest_message(bench, budget))
+    return groups, dict(DEFAULT_PARAMS)
+
+
+DEFAULT_PARAMS = {
+    "base_predictors": ["xgb-rank@all"],
+    "passthrough": False,
+    "meta": "ridge",
+    "meta_params": {},
+}
+
+
+def cheapest_message(bench: Benchmark, budget: Budget) -> str:
+    options = list(ENCODING_GROUPS[:1]) + [f"zc:{p}" for p in bench.proxies]
+    costs = sorted((plan_cost(bench, [g]), g) for g in expand_groups(bench, options))
+    cost, group = costs[0]
+    return (
+        f"no plan fits a query budget of {budget.query_seconds:g} s per architecture; the cheapest "
+        f"plan ({group!r} alone) costs {cost:.3g} s per architecture"
+    )
+
+
+def tune(
+    bench: Benchmark,
+    train_rows: np.ndarray,
+    budget: Budget,
+    n_trials: int | None = 30,
+    timeout: float | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    random_state: int = 0,
+    multi_objective: bool = False,
+    progress: bool = False,
+    folds: int = 5,
+) -> tuple[Profile, optuna.Study]:
+    """Tune the composite on ``train_rows`` of ``bench`` within ``budget``.
+
+    Single-objective: maximise CV Kendall tau subject to the budget. Multi-objective: the front
+    of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
+    The first trial is always the untuned default plan, so tuned >= untuned on the CV score.
+    """
+    train_rows = np.asarray(train_rows, dtype=int)
+    y = bench.target[train_rows]
+    if len(train_rows) < 8 or not np.isfinite(y).all():
+        raise OmniError("tuning needs at least 8 training architectures with finite targets")
+    groups = candidate_groups(bench, budget)
+    if not groups:
+        raise BudgetError(cheapest_message(bench, budget))
+    X_all, columns = feature_matrix(bench, groups, train_rows)
+    column_group = [c.split("[", 1)[0] for c in columns]
+
+    def objective(trial: optuna.Trial):
+        chosen, params = _suggest(trial, groups)
+        cost = plan_cost(bench, chosen) if chosen else math.inf
+        violation = [cost - budget.query_seconds] if chosen else [1.0]
+        trial.set_user_attr("query_seconds", cost)
+        trial.set_user_attr("constraint", violation)
+        trial.set_constraint("query_seconds_over_budget", violation[0])
+        if not chosen:
+            return (-1.0, 1e9) if multi_objective else -1.0
+        keep = [k for k, g in enumerate(column_group) if g in chosen]
+        model = OmniPredictor(
+            columns=[columns[k] for k in keep], random_state=random_state, **params
+        )
+        start = time.perf_counter()
+        tau = cv_kendall_tau(model, X_all[:, keep], y, random_state=random_state, folds=folds)
+        trial.set_user_attr("seconds", time.perf_counter() - start)
+        return (tau, cost) if multi_objective else tau
+
+    sampler = (
+        optuna.samplers.NSGAIISampler(seed=random_state)
+        if multi_objective
+        else optuna.samplers.TPESampler(seed=random_state, n_startup_trials=8)
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=study_name is not None,
+        sampler=sampler,
+        directions=["maximize", "minimize"] if multi_objective else ["maximize"],
+    )
+    if not study.trials:
+        d_groups, d_params = default_plan(bench, budget)
+        fixed = {f"use:{g}": g in d_groups for g in groups}
+        fixed.update({f"base:{b}": b in d_params["base_predictors"] for b in BASE_CHOICES})
+        fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
+        study.enqueue_trial(fixed)
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
+    return _best_profile(bench, study, groups, budget, len(train_rows), multi_objective), study
+
+
+def _best_profile(bench, study, groups, budget, n_train, multi_objective) -> Profile:
+    from omni import __version__
+
+    feasible = [
+        t
+        for t in study.trials
+        if t.state == optuna.trial.TrialState.COMPLETE
+        and all(c <= 0 for c in t.user_attrs.get("constraint", [1.0]))
+    ]
+    if not feasible:
+        raise BudgetError(cheapest_message(bench, budget))
+    best = max(feasible, key=lambda t: t.values[0])
+    chosen = [g for g in groups if best.params.get(f"use:{g}")]
+    params = _params_of(best)
+    return Profile(
+        space=bench.space,
+        dataset=bench.dataset,
+        budget=budget.to_dict(),
+        groups=chosen,
+        params=params,
+        cv_kendall_tau=float(best.values[0]),
+        query_seconds=float(best.user_attrs["query_seconds"]),
+        train_size=n_train,
+        trials=len(study.trials),
+        library_version=__version__,
+        extra={"multi_objective": multi_objective, "study": study.study_name},
+    )
+
+
+def _params_of(trial: optuna.trial.FrozenTrial) -> dict:
+    p = trial.params
+    base = tuple(b for b in BASE_CHOICES if p.get(f"base:{b}"))
+    meta = p["meta"]
+    prefix = {"ngboost": "ngb_", "xgboost": "xgb_"}.get(meta)
+    meta_params = {k[len(prefix) :]: v for k, v in p.items() if prefix and k.startswith(prefix)}
+    return {
+        "base_predictors": list(base),
+        "passthrough": bool(p.get("passthrough", True)),
+        "meta": meta,
+        "meta_params": meta_params,
+    }
+
+
+def pareto_front(study: optuna.Study) -> list[dict]:
+    """(CV Kendall tau, query seconds, plan) of every Pareto-optimal feasible trial."""
+    return [
+        {"cv_kendall_tau": t.values[0], "query_seconds": t.values[1], "params": t.params}
+        for t in study.best_trials
+        if all(c <= 0 for c in t.user_attrs.get("constraint", [1.0]))
+    ]

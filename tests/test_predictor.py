@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import optuna
+import pytest
+from scipy import stats
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import check_estimator
+
+from features.errors import BudgetError, NotFittedError, OmniError
+from omni.budget import Budget
+from omni.cli import main
+from omni.evaluation.splits import uniform_split
+from omni.feature_groups import feature_matrix
+from omni.persistence import load_model, save_model
+from omni.predictor import OmniPredictor
+from omni.tuning import Profile, tune
+
+
+@pytest.fixture
+def timed_bench(toy_bench):
+    n = len(toy_bench)
+    toy_bench.zc_seconds["good"] = np.full(n, 2.0)  # the informative proxy is the dear one
+    toy_bench.zc_seconds["noise"] = np.full(n, 0.1)
+    return toy_bench
+
+
+def xy(bench, rows):
+    X, cols = feature_matrix(bench, ["onehot", "zc:*"], rows)
+    return X, bench.target[rows], cols
+
+
+def test_estimator_contract():
+    check_estimator(OmniPredictor(cv=2))
+
+
+@pytest.mark.parametrize("meta", ["ridge", "ngboost", "xgboost"])
+def test_learns_and_is_deterministic(toy_bench, meta):
+    split = uniform_split(toy_bench, 100, 100, random_state=0)
+    X, y, cols = xy(toy_bench, split.train)
+    Xt, yt, _ = xy(toy_bench, split.test)
+    model = OmniPredictor(columns=cols, meta=meta, random_state=3).fit(X, y)
+    assert stats.kendalltau(yt, model.predict(Xt))[0] > 0.5
+    again = clone(model).fit(X, y)
+    np.testing.assert_array_equal(model.predict(Xt), again.predict(Xt))
+    mean, std = model.predict_dist(Xt)
+    np.testing.assert_allclose(mean, model.predict(Xt))
+    assert np.all(std > 0)
+
+
+def test_ngboost_gives_a_real_distribution(toy_bench):
+    split = uniform_split(toy_bench, 100, 200, random_state=1)
+    X, y, cols = xy(toy_bench, split.train)
+    model = OmniPredictor(columns=cols, meta="ngboost", passthrough=True, random_state=0).fit(X, y)
+    _, std = model.predict_dist(xy(toy_bench, split.test)[0])
+    assert np.ptp(std) > 0  # heteroscedastic, not a constant width
+
+
+def test_nan_features_are_handled(toy_bench):
+    split = uniform_split(toy_bench, 50, 100, random_state=2)
+    X, y, cols = xy(toy_bench, split.train)
+    X[::3, -1] = np.nan
+    for meta in ("ridge", "ngboost", "xgboost"):
+        pred = OmniPredictor(columns=cols, meta=meta, random_state=0).fit(X, y).predict(X)
+        assert np.isfinite(pred).all()
+
+
+def test_bad_input(toy_bench):
+    X, y, cols = xy(toy_bench, np.arange(30))
+    with pytest.raises(NotFittedError):
+        OmniPredictor().predict(X)
+    with pytest.raises(OmniError, match="labels"):
+        OmniPredictor(columns=cols[:-1]).fit(X, y)
+    with pytest.raises(OmniError, match="unknown base predictor"):
+        OmniPredictor(columns=cols, base_predictors=("magic@all",)).fit(X, y)
+    with pytest.raises(OmniError, match="unknown meta"):
+        OmniPredictor(columns=cols, meta="svm").fit(X, y)
+    model = OmniPredictor(columns=cols).fit(X, y)
+    with pytest.raises(OmniError, match="features"):
+        model.predict(X[:, :-1])
+
+
+def test_tuning_respects_the_budget_and_beats_untuned(timed_bench):
+    train = uniform_split(timed_bench, 0, 60, random_state=0).train
+    profile, study = tune(
+        timed_bench, train, Budget(query_seconds=1.0), n_trials=6, random_state=0, folds=3
+    )
+    assert "zc:good" not in profile.groups  # 2 s per architecture does not fit 1 s
+    assert profile.query_seconds <= 1.0
+    default = study.trials[0]  # the untuned plan is always trial 0
+    assert profile.cv_kendall_tau >= default.values[0]
+    with pytest.raises(BudgetError, match="cheapest plan"):
+        tune(timed_bench, train, Budget(query_seconds=0.001), n_trials=2)
+
+
+def test_multi_objective_front(timed_bench):
+    from omni.tuning import pareto_front
+
+    train = uniform_split(timed_bench, 0, 30, random_state=0).train
+    _, study = tune(
+        timed_bench, train, Budget(query_seconds=5.0), n_trials=4, multi_objective=True, folds=3
+    )
+    front = pareto_front(study)
+    assert front and all(f["query_seconds"] <= 5.0 for f in front)
+
+
+def test_profile_save_load_identical_predictions(tmp_path, timed_bench):
+    train = uniform_split(timed_bench, 0, 50, random_state=0).train
+    profile, _ = tune(timed_bench, train, Budget(), n_trials=3, folds=3)
+    again = Profile.from_dict(json.loads(json.dumps(profile.to_dict())))
+    X, _ = feature_matrix(timed_bench, again.groups, train)
+    m1 = again.make_predictor(timed_bench, random_state=0).fit(X, timed_bench.target[train])
+    m2 = profile.make_predictor(timed_bench, random_state=0).fit(X, timed_bench.target[train])
+    np.testing.assert_array_equal(m1.predict(X), m2.predict(X))
+    path = save_model(tmp_path / "m.joblib", m1, groups=again.groups)
+    loaded, info = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(X), m1.predict(X))
+    assert info["groups"] == again.groups
+
+
+def test_load_refuses_other_versions(tmp_path, monkeypatch):
+    import omni.persistence as persistence
+
+    path = save_model(tmp_path / "m.joblib", {"any": 1})
+    monkeypatch.setattr(persistence, "versions", lambda: {"omni-nas": "9.9", "numpy": "0"})
+    with pytest.raises(OmniError, match="other versions"):
+        load_model(path)
+    (tmp_path / "junk").write_text("x")
+    with pytest.raises(OmniError, match="not a readable"):
+        load_model(tmp_path / "junk")
+
+
+def test_two_tune_processes_share_one_study(tmp_path, timed_bench):
+    bench = timed_bench.save(tmp_path / "toy.json.gz")
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "omni.cli",
+        "tune",
+        str(bench),
+        "--train-size",
+        "40",
+        "--trials",
+        "2",
+        "--storage",
+        storage,
+        "--study",
+        "shared",
+    ]
+    procs = [
+        subprocess.Popen([*cmd, "--out", str(tmp_path / f"p{k}.json")], stderr=subprocess.PIPE)
+        for k in range(2)
+    ]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read().decode()[-2000:]
+    study = optuna.load_study(study_name="shared", storage=storage)
+    assert len(study.trials) == 4
+
+
+def test_cli_tune_fit_predict(tmp_path, timed_bench, capsys):
+    bench = timed_bench.save(tmp_path / "toy.json.gz")
+    prof, model = tmp_path / "p.json", tmp_path / "m.joblib"
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    assert (
+        main(
+            [
+                "tune",
+                str(bench),
+                "--train-size",
+                "40",
+                "--trials",
+                "2",
+                "--storage",
+                storage,
+                "--query-budget",
+                "3",
+                "--out",
+                str(prof),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(prof.read_text())["query_seconds"] <= 3
+    assert (
+        main(["fit", str(bench), "--train-size", "40", "--profile", str(prof), "--out", str(model)])
+        == 0
+    )
+    archs = tmp_path / "archs.txt"
+    archs.write_text("\n".join(timed_bench.archs[:3]) + "\n")
+    capsys.readouterr()
+    assert main(["predict", str(model), str(archs)]) == 0
+    out = capsys.readouterr().out
+    assert timed_bench.archs[0] in out and "predicted" in out
+    archs.write_text("not an arch\n")
+    assert main(["predict", str(model), str(archs)]) == 2
