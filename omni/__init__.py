@@ -7,8 +7,20 @@ from __future__ import annotations
 
 from features.errors import OmniError
 from omni import spaces
+from omni.budget import Budget
 from omni.data import Benchmark, load_benchmark
+from omni.nas import Searcher
+from omni.predictor import OmniPredictor
 
 __version__ = "0.1.0"
 
-__all__ = ["Benchmark", "OmniError", "__version__", "load_benchmark", "spaces"]
+__all__ = [
+    "Benchmark",
+    "Budget",
+    "OmniError",
+    "OmniPredictor",
+    "Searcher",
+    "__version__",
+    "load_benchmark",
+    "spaces",
+]

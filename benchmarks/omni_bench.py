@@ -1,0 +1,213 @@
+"""OMNI (untuned and Optuna-tuned per budget) against the best single base predictor.
+
+    python benchmarks/omni_bench.py [--data-dir ../shared/data] [--seeds 10] [--trials 12] [--jobs 2]
+
+For every benchmark (NB201 CIFAR-10 from the shared data; the built-in nb201-digits when it
+is installed), seed and train size, the protocol's split (omni.evaluation) gives train and test
+architectures; for every query budget the script scores
+
+- ``omni``: the untuned plan (cheapest-first groups within the budget, default stack);
+- ``omni-tuned``: the plan Optuna picks on the *training* architectures only (CV Kendall tau);
+- every single base predictor whose inputs fit the budget.
+
+Budgets: ``encoding`` (architecture encodings only), ``zero-cost`` (encodings + proxies within
+5 s per architecture), ``low-fidelity`` (+ the benchmark's low-fidelity columns, e.g. NB201's
+12-epoch accuracy, or learning-curve groups; no query limit since NB201 ships no epoch times).
+Parts are cached per (benchmark, seed) under runs/omni_bench/ so an interrupted run resumes.
+Writes benchmarks/results/omni.json and omni.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from _common import REPO, RESULTS, default_data_dir
+from omni.budget import Budget
+from omni.data import load_benchmark
+from omni.evaluation.metrics import score_predictions
+from omni.evaluation.splits import class_groups, uniform_split
+from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix
+from omni.predictors import available
+from omni.reporting import format_table, write_json
+from omni.tuning import Profile, candidate_groups, default_plan, plan_cost, tune
+
+PARTS = REPO / "runs" / "omni_bench"
+
+
+def budgets(bench) -> dict[str, tuple[Budget, list[str]]]:
+    """name -> (budget, extra groups allowed on top of encodings and proxies)."""
+    lowfi = [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra]
+    lowfi += list(bench.metadata.get("lc_groups", []))
+    out = {"encoding": (Budget(0.02), []), "zero-cost": (Budget(5.0), [])}
+    if lowfi:
+        out["low-fidelity"] = (Budget(math.inf), lowfi)
+    return out
+
+
+def allow(bench, extra_groups: list[str]) -> None:
+    """Make the low-fidelity groups candidates (their cost is unmeasured on NB201)."""
+    declared = bench.metadata.setdefault("extra_seconds", {})
+    for g in extra_groups:
+        if g.startswith("extra:"):
+            declared.setdefault(g.split(":", 1)[1], float("nan"))
+
+
+def restrict(bench, budget_name: str, groups: list[str], extra_groups: list[str]) -> list[str]:
+    if budget_name == "low-fidelity":
+        return groups
+    return [g for g in groups if g not in extra_groups and not g.startswith(("extra:", "lc:"))]
+
+
+def fit_score(bench, groups, params, train, test, seed) -> dict:
+    X, cols = feature_matrix(bench, groups, train)
+    Xt, _ = feature_matrix(bench, groups, test)
+    from omni.predictor import OmniPredictor
+
+    start = time.perf_counter()
+    model = OmniPredictor(columns=cols, random_state=seed, **params).fit(X, bench.target[train])
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = model.predict(Xt)
+    per_arch = (time.perf_counter() - start) / len(test)
+    out = score_predictions(bench.target[test], pred)
+    out.update(fit_seconds=fit_s, query_seconds=plan_cost(bench, groups) - 0.01 + per_arch, groups=groups)
+    return out
+
+
+def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict]:
+    part = PARTS / f"{bench_name}-seed{seed}.json"
+    if part.exists():
+        return json.loads(part.read_text())
+    bench = load_benchmark(bench_arg)
+    groups_all = class_groups(bench)
+    split = uniform_split(bench, test_size, max(sizes), random_state=seed, groups=groups_all)
+    singles = available(bench)
+    records = []
+    for budget_name, (budget, extra_groups) in budgets(bench).items():
+        allow(bench, extra_groups)
+        for n in sizes:
+            train = split.train_rows(n)
+            base = {"benchmark": bench_name, "budget": budget_name, "train_size": n, "seed": seed}
+            groups, params = default_plan(bench, budget)
+            groups = restrict(bench, budget_name, groups, extra_groups)
+            records.append({**base, "predictor": "omni", **fit_score(bench, groups, params, train, split.test, seed)})
+            start = time.perf_counter()
+            profile, _ = tune(bench, train, budget, n_trials=trials, random_state=seed, folds=3)
+            tune_s = time.perf_counter() - start
+            if budget_name != "low-fidelity":
+                kept = restrict(bench, budget_name, profile.groups, extra_groups)
+                if kept != profile.groups:  # the tuner may only use what this budget allows
+                    profile.groups = kept or groups
+            rec = fit_score(bench, profile.groups, profile.params, train, split.test, seed)
+            rec.update(tune_seconds=tune_s, cv_kendall_tau=profile.cv_kendall_tau, params=profile.params)
+            records.append({**base, "predictor": "omni-tuned", **rec})
+            for name, spec in singles.items():
+                if name == "omni" or not spec.needs_training:
+                    continue
+                try:
+                    g = expand_groups(bench, spec.groups)
+                except Exception:
+                    continue
+                if budget_name == "encoding" and not all(x in ENCODING_GROUPS for x in g):
+                    continue
+                if budget_name == "zero-cost" and (plan_cost(bench, g) > budget.query_seconds or any(x.startswith(("extra:", "lc:")) for x in g)):
+                    continue
+                X, _ = feature_matrix(bench, g, train)
+                Xt, _ = feature_matrix(bench, g, split.test)
+                model = spec.make(seed).fit(X, bench.target[train])
+                out = score_predictions(bench.target[split.test], model.predict(Xt))
+                records.append({**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)})
+    PARTS.mkdir(parents=True, exist_ok=True)
+    part.write_text(json.dumps(records, default=float))
+    return records
+
+
+def summarize(records):
+    table = {}
+    for r in records:
+        table.setdefault((r["benchmark"], r["budget"], r["train_size"], r["predictor"]), []).append(r)
+    rows = []
+    for (bench, budget, n, name), rs in sorted(table.items()):
+        kt = np.array([r["kendall_tau"] for r in rs], dtype=float)
+        q = np.array([r.get("query_seconds", np.nan) for r in rs], dtype=float)
+        rows.append({"benchmark": bench, "budget": budget, "train_size": n, "predictor": name,
+                     "kt_mean": float(np.nanmean(kt)), "kt_std": float(np.nanstd(kt)), "seeds": len(rs),
+                     "query_seconds": float(np.nanmax(q)) if np.isfinite(q).any() else float("nan")})
+    return rows
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({(r["benchmark"], r["budget"]) for r in rows})
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False)
+    for ax, (bench, budget) in zip(axes[0], keys, strict=True):
+        sub = [r for r in rows if r["benchmark"] == bench and r["budget"] == budget]
+        best_single = {}
+        for r in sub:
+            if r["predictor"] not in ("omni", "omni-tuned"):
+                n = r["train_size"]
+                if n not in best_single or r["kt_mean"] > best_single[n]["kt_mean"]:
+                    best_single[n] = r
+        for name in ("omni", "omni-tuned"):
+            pts = sorted((r for r in sub if r["predictor"] == name), key=lambda r: r["train_size"])
+            ax.errorbar([r["train_size"] for r in pts], [r["kt_mean"] for r in pts], [r["kt_std"] for r in pts], marker="o", label=name, capsize=3)
+        pts = [best_single[n] for n in sorted(best_single)]
+        ax.errorbar([r["train_size"] for r in pts], [r["kt_mean"] for r in pts], [r["kt_std"] for r in pts], marker="s", ls="--", label="best single", capsize=3)
+        ax.set_xscale("log")
+        ax.set_title(f"{bench}: {budget}")
+        ax.set_xlabel("training architectures")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Kendall tau")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data-dir", default=str(default_data_dir()))
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--trials", type=int, default=12)
+    p.add_argument("--train-sizes", default="20,100,400")
+    p.add_argument("--test-size", type=int, default=200)
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--benchmarks", default="nb201-cifar10,nb201-digits")
+    p.add_argument("--out", default=str(RESULTS / "omni.json"))
+    args = p.parse_args(argv)
+    sizes = [int(s) for s in args.train_sizes.split(",")]
+    benches = {"nb201-cifar10": args.data_dir, "nb201-digits": "nb201-digits"}
+    tasks = []
+    for name in args.benchmarks.split(","):
+        try:
+            load_benchmark(benches[name])
+        except Exception as err:  # the built-in benchmark may not be installed yet
+            print(f"skipping {name}: {err}", file=sys.stderr)
+            continue
+        tasks += [(name, benches[name], s) for s in range(args.seeds)]
+    start = time.perf_counter()
+    parts = Parallel(n_jobs=args.jobs, verbose=10)(
+        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size) for name, arg, seed in tasks
+    )
+    records = [r for part in parts for r in part]
+    rows = summarize(records)
+    print(format_table(rows, ["benchmark", "budget", "train_size", "predictor", "kt_mean", "kt_std", "query_seconds"]))
+    write_json(args.out, {"meta": {"seeds": args.seeds, "trials": args.trials, "seconds": time.perf_counter() - start},
+                          "summary": rows, "records": records})
+    plot(rows, args.out.replace(".json", ".png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
