@@ -24,20 +24,19 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import REPO, RESULTS, default_data_dir
 from joblib import Parallel, delayed
 
-from _common import REPO, RESULTS, default_data_dir
 from omni.budget import Budget
 from omni.data import load_benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import class_groups, uniform_split
-from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix
+from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix, lc_groups
 from omni.predictors import available
 from omni.reporting import format_table, write_json
-from omni.tuning import Profile, candidate_groups, default_plan, plan_cost, tune
+from omni.tuning import default_plan, plan_cost, tune
 
 PARTS = REPO / "runs" / "omni_bench"
 
@@ -45,7 +44,7 @@ PARTS = REPO / "runs" / "omni_bench"
 def budgets(bench) -> dict[str, tuple[Budget, list[str]]]:
     """name -> (budget, extra groups allowed on top of encodings and proxies)."""
     lowfi = [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra]
-    lowfi += list(bench.metadata.get("lc_groups", []))
+    lowfi += lc_groups(bench)
     out = {"encoding": (Budget(0.02), []), "zero-cost": (Budget(5.0), [])}
     if lowfi:
         out["low-fidelity"] = (Budget(math.inf), lowfi)
@@ -78,7 +77,9 @@ def fit_score(bench, groups, params, train, test, seed) -> dict:
     pred = model.predict(Xt)
     per_arch = (time.perf_counter() - start) / len(test)
     out = score_predictions(bench.target[test], pred)
-    out.update(fit_seconds=fit_s, query_seconds=plan_cost(bench, groups) - 0.01 + per_arch, groups=groups)
+    out.update(
+        fit_seconds=fit_s, query_seconds=plan_cost(bench, groups) - 0.01 + per_arch, groups=groups
+    )
     return out
 
 
@@ -98,7 +99,13 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
             base = {"benchmark": bench_name, "budget": budget_name, "train_size": n, "seed": seed}
             groups, params = default_plan(bench, budget)
             groups = restrict(bench, budget_name, groups, extra_groups)
-            records.append({**base, "predictor": "omni", **fit_score(bench, groups, params, train, split.test, seed)})
+            records.append(
+                {
+                    **base,
+                    "predictor": "omni",
+                    **fit_score(bench, groups, params, train, split.test, seed),
+                }
+            )
             start = time.perf_counter()
             profile, _ = tune(bench, train, budget, n_trials=trials, random_state=seed, folds=3)
             tune_s = time.perf_counter() - start
@@ -107,7 +114,9 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
                 if kept != profile.groups:  # the tuner may only use what this budget allows
                     profile.groups = kept or groups
             rec = fit_score(bench, profile.groups, profile.params, train, split.test, seed)
-            rec.update(tune_seconds=tune_s, cv_kendall_tau=profile.cv_kendall_tau, params=profile.params)
+            rec.update(
+                tune_seconds=tune_s, cv_kendall_tau=profile.cv_kendall_tau, params=profile.params
+            )
             records.append({**base, "predictor": "omni-tuned", **rec})
             for name, spec in singles.items():
                 if name == "omni" or not spec.needs_training:
@@ -118,13 +127,18 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
                     continue
                 if budget_name == "encoding" and not all(x in ENCODING_GROUPS for x in g):
                     continue
-                if budget_name == "zero-cost" and (plan_cost(bench, g) > budget.query_seconds or any(x.startswith(("extra:", "lc:")) for x in g)):
+                if budget_name == "zero-cost" and (
+                    plan_cost(bench, g) > budget.query_seconds
+                    or any(x.startswith(("extra:", "lc:")) for x in g)
+                ):
                     continue
                 X, _ = feature_matrix(bench, g, train)
                 Xt, _ = feature_matrix(bench, g, split.test)
                 model = spec.make(seed).fit(X, bench.target[train])
                 out = score_predictions(bench.target[split.test], model.predict(Xt))
-                records.append({**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)})
+                records.append(
+                    {**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)}
+                )
     PARTS.mkdir(parents=True, exist_ok=True)
     part.write_text(json.dumps(records, default=float))
     return records
@@ -133,14 +147,25 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
 def summarize(records):
     table = {}
     for r in records:
-        table.setdefault((r["benchmark"], r["budget"], r["train_size"], r["predictor"]), []).append(r)
+        table.setdefault((r["benchmark"], r["budget"], r["train_size"], r["predictor"]), []).append(
+            r
+        )
     rows = []
     for (bench, budget, n, name), rs in sorted(table.items()):
         kt = np.array([r["kendall_tau"] for r in rs], dtype=float)
         q = np.array([r.get("query_seconds", np.nan) for r in rs], dtype=float)
-        rows.append({"benchmark": bench, "budget": budget, "train_size": n, "predictor": name,
-                     "kt_mean": float(np.nanmean(kt)), "kt_std": float(np.nanstd(kt)), "seeds": len(rs),
-                     "query_seconds": float(np.nanmax(q)) if np.isfinite(q).any() else float("nan")})
+        rows.append(
+            {
+                "benchmark": bench,
+                "budget": budget,
+                "train_size": n,
+                "predictor": name,
+                "kt_mean": float(np.nanmean(kt)),
+                "kt_std": float(np.nanstd(kt)),
+                "seeds": len(rs),
+                "query_seconds": float(np.nanmax(q)) if np.isfinite(q).any() else float("nan"),
+            }
+        )
     return rows
 
 
@@ -162,9 +187,24 @@ def plot(rows, path):
                     best_single[n] = r
         for name in ("omni", "omni-tuned"):
             pts = sorted((r for r in sub if r["predictor"] == name), key=lambda r: r["train_size"])
-            ax.errorbar([r["train_size"] for r in pts], [r["kt_mean"] for r in pts], [r["kt_std"] for r in pts], marker="o", label=name, capsize=3)
+            ax.errorbar(
+                [r["train_size"] for r in pts],
+                [r["kt_mean"] for r in pts],
+                [r["kt_std"] for r in pts],
+                marker="o",
+                label=name,
+                capsize=3,
+            )
         pts = [best_single[n] for n in sorted(best_single)]
-        ax.errorbar([r["train_size"] for r in pts], [r["kt_mean"] for r in pts], [r["kt_std"] for r in pts], marker="s", ls="--", label="best single", capsize=3)
+        ax.errorbar(
+            [r["train_size"] for r in pts],
+            [r["kt_mean"] for r in pts],
+            [r["kt_std"] for r in pts],
+            marker="s",
+            ls="--",
+            label="best single",
+            capsize=3,
+        )
         ax.set_xscale("log")
         ax.set_title(f"{bench}: {budget}")
         ax.set_xlabel("training architectures")
@@ -198,13 +238,37 @@ def main(argv=None) -> int:
         tasks += [(name, benches[name], s) for s in range(args.seeds)]
     start = time.perf_counter()
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
-        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size) for name, arg, seed in tasks
+        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size)
+        for name, arg, seed in tasks
     )
     records = [r for part in parts for r in part]
     rows = summarize(records)
-    print(format_table(rows, ["benchmark", "budget", "train_size", "predictor", "kt_mean", "kt_std", "query_seconds"]))
-    write_json(args.out, {"meta": {"seeds": args.seeds, "trials": args.trials, "seconds": time.perf_counter() - start},
-                          "summary": rows, "records": records})
+    print(
+        format_table(
+            rows,
+            [
+                "benchmark",
+                "budget",
+                "train_size",
+                "predictor",
+                "kt_mean",
+                "kt_std",
+                "query_seconds",
+            ],
+        )
+    )
+    write_json(
+        args.out,
+        {
+            "meta": {
+                "seeds": args.seeds,
+                "trials": args.trials,
+                "seconds": time.perf_counter() - start,
+            },
+            "summary": rows,
+            "records": records,
+        },
+    )
     plot(rows, args.out.replace(".json", ".png"))
     return 0
 

@@ -5,6 +5,8 @@ Names:
 - ``onehot``, ``path``, ``opcount``, ``padded`` -- encodings of the space's generic DAG;
 - ``zc:<proxy>`` -- one zero-cost score (``zc:*`` expands to every proxy of the benchmark);
 - ``extra:<column>`` -- a per-architecture column such as ``extra:val_acc_12ep``;
+- ``lc:<statistic>@<e>`` -- a learning-curve statistic at fidelity ``e`` (``lc:sotl_e@5``,
+  ``lc:val_acc:last@3``; see ``features.learning_curve``), costing the seconds of ``e`` epochs;
 
 The query cost of a group is what computing it costs for one new architecture: 0 for encodings,
 the proxy's measured seconds for a score (median; else the
@@ -19,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from features import encodings
+from features import encodings, learning_curve
 from features.errors import OmniError
 from omni import spaces
 from omni.data.benchmark import Benchmark
@@ -69,10 +71,16 @@ def check_group(bench: Benchmark, name: str) -> None:
     elif kind == "extra":
         if arg not in bench.extra:
             raise OmniError(f"no column {arg!r} in the benchmark; it has {sorted(bench.extra)}")
+    elif kind == "lc":
+        stat, fidelity = parse_lc(name)
+        if not bench.curves:
+            raise OmniError(f"{name!r}: the benchmark has no learning curves")
+        if fidelity > bench.num_epochs:
+            raise OmniError(f"{name!r}: curves have only {bench.num_epochs} epochs")
     else:
         raise OmniError(
             f"unknown feature group {name!r}: use one of {list(ENCODING_GROUPS)}, "
-            "'zc:<proxy>', 'extra:<column>'"
+            "'zc:<proxy>', 'extra:<column>', 'lc:<statistic>@<epochs>'"
         )
 
 
@@ -85,7 +93,47 @@ def group_matrix(bench: Benchmark, name: str, rows: np.ndarray | None = None) ->
         return np.stack([_encode(bench.space, bench.archs[r], name) for r in rows]).astype(float)
     if kind == "zc":
         return bench.zc[arg][rows, None]
+    if kind == "lc":
+        stat, fidelity = parse_lc(name)
+        curves = {m: c[rows] for m, c in bench.curves.items()}
+        return learning_curve.curve_features(curves, fidelity, [stat])[0]
     return bench.extra[arg][rows, None]
+
+
+def parse_lc(name: str) -> tuple[str, int]:
+    """``"lc:sotl_e@5"`` -> (``"sotl_e"``, 5)."""
+    stat, at, fidelity = name[3:].rpartition("@")
+    if not at or not stat or not fidelity.isdigit() or int(fidelity) < 1:
+        raise OmniError(f"learning-curve group {name!r} must read 'lc:<statistic>@<epochs>'")
+    return stat, int(fidelity)
+
+
+#: statistics the tuner may buy at each fidelity (paper names resolve to the curves present)
+LC_STATISTICS = ("sotl", "sotl_e", "sovl")
+
+
+def lc_groups(bench: Benchmark, fidelities: Sequence[int] | None = None) -> list[str]:
+    """Learning-curve groups of ``bench``: the paper statistics and the last validation value
+    at a few fidelities (default: 10 %, 25 % and 50 % of the epochs)."""
+    if not bench.curves:
+        return []
+    epochs = bench.num_epochs
+    if fidelities is None:
+        fidelities = sorted({max(1, round(epochs * f)) for f in (0.1, 0.25, 0.5)})
+    stats = list(LC_STATISTICS)
+    val = next((m for m in ("val_acc", "val_loss") if m in bench.curves), None)
+    if val:
+        stats.append(f"{val}:last")
+    out = []
+    for e in fidelities:
+        for stat in stats:
+            name = f"lc:{stat}@{e}"
+            try:
+                group_matrix(bench, name, np.arange(min(2, len(bench))))
+            except OmniError:
+                continue
+            out.append(name)
+    return out
 
 
 def feature_matrix(
@@ -116,5 +164,27 @@ def group_query_seconds(bench: Benchmark, name: str, rows: np.ndarray | None = N
         if np.isfinite(secs).any():
             return float(np.nanmedian(secs))
         return float(bench.metadata.get("proxy_seconds", {}).get(arg, float("nan")))
+    if kind == "lc":
+        _, fidelity = parse_lc(name)
+        if bench.epoch_seconds is None:
+            return float("nan")
+        secs = learning_curve.fidelity_seconds(fidelity, bench.epoch_seconds[rows])
+        return float(np.nanmedian(secs)) if np.isfinite(secs).any() else float("nan")
     declared = bench.metadata.get("extra_seconds", {})
     return float(declared.get(arg, float("nan")))
+
+
+def groups_query_seconds(
+    bench: Benchmark, names: Sequence[str], rows: np.ndarray | None = None
+) -> float:
+    """Per-architecture cost of several groups bought together.
+
+    Costs add up, except learning-curve groups: one partial training run serves every
+    statistic, so they cost the dearest fidelity among them. Unmeasured costs count as 0
+    (finite budgets admit only measured groups, see ``omni.tuning.candidate_groups``).
+    """
+    names = expand_groups(bench, names)
+    lc = [group_query_seconds(bench, g, rows) for g in names if g.startswith("lc:")]
+    other = [group_query_seconds(bench, g, rows) for g in names if not g.startswith("lc:")]
+    lc_cost = float(np.nanmax(lc)) if lc and np.isfinite(lc).any() else 0.0
+    return float(np.nansum(other)) + lc_cost

@@ -3,15 +3,20 @@ predictor, and the composite ``omni``."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from base_predictors import registry
 from base_predictors.proxy import ProxyPredictor
 from features.errors import OmniError
+from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.feature_groups import expand_groups
+from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix
 
 
 @dataclass(frozen=True)
@@ -25,13 +30,32 @@ class PredictorSpec:
     needs_training: bool = True
 
 
-def _from_registry(info: registry.PredictorInfo) -> PredictorSpec:
-    return PredictorSpec(info.name, info.family, info.groups, info.make, info.cost.needs_training)
+@lru_cache(maxsize=32)
+def unlabeled_pool(space_name: str, groups: tuple[str, ...], size: int, seed: int) -> np.ndarray:
+    """Encodings of ``size`` random architectures of a space (semi-supervised predictors)."""
+    space = spaces.get(space_name)
+    archs = [space.to_str(a) for a in space.sample(size, np.random.default_rng(10_000 + seed))]
+    bench = Benchmark(space_name, "unlabeled", archs, np.full(size, np.nan))
+    return feature_matrix(bench, groups)[0]
+
+
+def _from_registry(info: registry.PredictorInfo, bench: Benchmark) -> PredictorSpec:
+    make = info.make
+    if (
+        info.unlabeled
+        and bench.space in spaces.names()
+        and all(g in ENCODING_GROUPS for g in info.groups)
+    ):
+
+        def make(rs, info=info, space=bench.space):
+            pool = unlabeled_pool(space, tuple(info.groups), info.unlabeled, int(rs or 0))
+            return info.make(rs, unlabeled_X=pool)
+
+    return PredictorSpec(info.name, info.family, info.groups, make, info.cost.needs_training)
 
 
 def composite_spec(bench: Benchmark) -> PredictorSpec:
     """The untuned composite over the benchmark's default groups (see ``OmniPredictor``)."""
-    from omni.feature_groups import feature_matrix
     from omni.predictor import OmniPredictor
     from omni.tuning import DEFAULT_PARAMS
 
@@ -59,7 +83,7 @@ def available(bench: Benchmark) -> dict[str, PredictorSpec]:
         specs[proxy] = PredictorSpec(
             proxy, "zero-cost", (f"zc:{proxy}",), lambda rs: ProxyPredictor(), False
         )
-    candidates = [_from_registry(i) for i in registry.all_predictors()]
+    candidates = [_from_registry(i, bench) for i in registry.all_predictors()]
     for spec in candidates:
         try:
             expand_groups(bench, spec.groups)
@@ -74,6 +98,10 @@ def available(bench: Benchmark) -> dict[str, PredictorSpec]:
 def resolve(bench: Benchmark, names: Sequence[str]) -> list[PredictorSpec]:
     """Specs for ``names``; an unknown or unusable name is an error listing what is available."""
     specs = available(bench)
+    for name in names:  # any fidelity of a learning-curve predictor: "early-stop@12"
+        if name not in specs and "@" in name:
+            with contextlib.suppress(OmniError):
+                specs[name] = _from_registry(registry.get(name), bench)
     missing = [n for n in names if n not in specs]
     if missing:
         raise OmniError(

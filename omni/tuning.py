@@ -24,7 +24,14 @@ from sklearn.model_selection import KFold, cross_val_predict
 from features.errors import BudgetError, OmniError
 from omni.budget import Budget
 from omni.data.benchmark import Benchmark
-from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix, group_query_seconds
+from omni.feature_groups import (
+    ENCODING_GROUPS,
+    expand_groups,
+    feature_matrix,
+    group_query_seconds,
+    groups_query_seconds,
+    lc_groups,
+)
 from omni.predictor import OmniPredictor
 
 logger = logging.getLogger(__name__)
@@ -70,7 +77,7 @@ def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
     """Feature groups whose measured cost fits the budget (unmeasured costs never fit a finite one)."""
     names = list(ENCODING_GROUPS[:3]) + [f"zc:{p}" for p in bench.proxies]
     names += [f"extra:{c}" for c in bench.metadata.get("extra_seconds", {}) if c in bench.extra]
-    names += bench.metadata.get("lc_groups", [])
+    names += lc_groups(bench)
     out = []
     for name in expand_groups(bench, names):
         cost = group_query_seconds(bench, name)
@@ -82,13 +89,8 @@ def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
 
 
 def plan_cost(bench: Benchmark, groups: Sequence[str]) -> float:
-    """Query seconds per architecture of a plan: its groups' costs plus the prediction.
-
-    Unmeasured group costs count as 0 here; :func:`candidate_groups` admits such groups only
-    under an unlimited query budget.
-    """
-    costs = [group_query_seconds(bench, g) for g in groups]
-    return float(np.nansum(costs)) + PREDICT_SECONDS
+    """Query seconds per architecture of a plan: its groups' cost plus the prediction."""
+    return groups_query_seconds(bench, groups) + PREDICT_SECONDS
 
 
 def cv_kendall_tau(

@@ -12,7 +12,16 @@ import sys
 from features.errors import OmniError
 
 #: sub-command modules, in the order ``omni --help`` lists them
-COMMAND_MODULES = ("evaluate",)
+COMMAND_MODULES = (
+    "evaluate",
+    "tune",
+    "fit",
+    "predict",
+    "build_bench",
+    "zc",
+    "search",
+    "predictors",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

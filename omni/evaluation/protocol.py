@@ -13,7 +13,7 @@ from features.errors import OmniError
 from omni.data.benchmark import Benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import SPLITS, class_groups
-from omni.feature_groups import expand_groups, feature_matrix, group_query_seconds
+from omni.feature_groups import feature_matrix, groups_query_seconds
 from omni.predictors import PredictorSpec
 
 logger = logging.getLogger(__name__)
@@ -33,11 +33,6 @@ RECORD_KEYS = (
 )
 
 
-def feature_seconds(bench: Benchmark, groups: Sequence[str], rows: np.ndarray) -> float:
-    """Per-architecture cost of a predictor's inputs (sum over its groups)."""
-    return float(sum(group_query_seconds(bench, g, rows) for g in expand_groups(bench, groups)))
-
-
 def run_one(
     bench: Benchmark, spec: PredictorSpec, train: np.ndarray, test: np.ndarray, seed: int
 ) -> dict[str, float]:
@@ -51,7 +46,7 @@ def run_one(
     start = time.perf_counter()
     pred = model.predict(x_test)
     predict_seconds = (time.perf_counter() - start) / len(test)
-    per_arch = feature_seconds(bench, spec.groups, train)
+    per_arch = groups_query_seconds(bench, spec.groups, train)
     training = float(np.nansum(bench.train_seconds[train])) if spec.needs_training else 0.0
     record = score_predictions(bench.target[test], pred)
     record["init_seconds"] = (

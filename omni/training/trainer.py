@@ -48,6 +48,8 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
+    grad_clip: float | None = 5.0
+    recalibrate_bn: bool = False
     channels: tuple[int, ...] = (8, 16, 32)
     cells_per_stage: int = 1
     data: DatasetSpec = field(default_factory=DatasetSpec)
@@ -58,6 +60,8 @@ class TrainConfig:
             raise OmniError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise OmniError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise OmniError(f"grad_clip must be > 0 or None, got {self.grad_clip}")
         if not self.lr > 0:
             raise OmniError(f"lr must be > 0, got {self.lr}")
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -76,6 +80,8 @@ class TrainConfig:
             "weight_decay": self.weight_decay,
             "schedule": "cosine annealing to 0 over the epochs, stepped per epoch",
             "batch_size": self.batch_size,
+            "grad_clip_norm": self.grad_clip,
+            "recalibrate_bn_before_eval": self.recalibrate_bn,
             "loss": "cross-entropy",
         }
 
@@ -142,22 +148,45 @@ def _batches(n: int, batch_size: int, order: np.ndarray | None = None) -> list[t
 
 
 def _train_epoch(
-    model: nn.Module, optimizer: torch.optim.Optimizer, data: ImageData, batch_size: int, rng_seed
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    data: ImageData,
+    config: TrainConfig,
+    rng_seed,
 ) -> tuple[float, float]:
     model.train()
     order = np.random.default_rng(rng_seed).permutation(len(data.y_train))
     loss_sum, correct, seen = 0.0, 0, 0
-    for idx in _batches(len(order), batch_size, order):
+    for idx in _batches(len(order), config.batch_size, order):
         x, y = data.x_train[idx], data.y_train[idx]
         optimizer.zero_grad(set_to_none=True)
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
         loss.backward()
+        if config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         loss_sum += float(loss.detach()) * len(y)
         correct += int((logits.detach().argmax(1) == y).sum())
         seen += len(y)
     return loss_sum / seen, 100.0 * correct / seen
+
+
+@torch.no_grad()
+def _recalibrate_bn(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
+    """Re-estimate batch-norm running statistics on the training images ("precise BN")."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the pass
+    model.train()
+    for idx in _batches(len(x), batch_size):
+        model(x[idx])
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
 
 
 @torch.no_grad()
@@ -235,13 +264,15 @@ def train_arch(
 
         for epoch in range(len(seconds), end):
             start = time.perf_counter()
-            train_loss, train_acc = _train_epoch(
-                model, optimizer, data, config.batch_size, (seed, epoch)
-            )
+            train_loss, train_acc = _train_epoch(model, optimizer, data, config, (seed, epoch))
+            if config.recalibrate_bn:
+                _recalibrate_bn(model, data.x_train, config.batch_size)
             val_loss, val_acc = _evaluate(model, data.x_val, data.y_val, config.batch_size)
             scheduler.step()
             seconds.append(time.perf_counter() - start)
-            for name, value in zip(METRICS, (train_loss, train_acc, val_loss, val_acc), strict=True):
+            for name, value in zip(
+                METRICS, (train_loss, train_acc, val_loss, val_acc), strict=True
+            ):
                 curves[name].append(value)
             if ckpt_path is not None:
                 state = {
@@ -290,5 +321,7 @@ def train_many(
     bar = tqdm(parallel(jobs), total=len(runs), desc="training", unit="run", disable=not progress)
     for index, result in bar:
         results[index] = result
-        logger.debug("trained %s seed %d: val_acc %.2f", result.arch, result.seed, result.final_val_acc)
+        logger.debug(
+            "trained %s seed %d: val_acc %.2f", result.arch, result.seed, result.final_val_acc
+        )
     return results  # type: ignore[return-value]

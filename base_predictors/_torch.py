@@ -1,0 +1,39 @@
+"""Shared torch plumbing for the neural predictors: a private, seeded, thread-limited session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+
+@contextmanager
+def torch_threads(num_threads: int) -> Iterator[None]:
+    """Run torch code with ``num_threads`` intra-op threads (restored afterwards)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(num_threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextmanager
+def torch_session(seed: int, num_threads: int) -> Iterator[None]:
+    """Run torch code with its own RNG state (seeded; the caller's global state is restored)
+    and ``num_threads`` intra-op threads."""
+    with torch_threads(num_threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def as_tensor(a: np.ndarray) -> torch.Tensor:
+    """A float32 tensor owning a copy of ``a`` (read-only or memory-mapped inputs are fine)."""
+    return torch.from_numpy(np.array(a, dtype=np.float32, order="C", copy=True))
+
+
+def cosine_lr(optimizer: torch.optim.Optimizer, total_steps: int):
+    """Cosine annealing to 0 over ``total_steps`` optimizer steps (stepped per step)."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))

@@ -1,0 +1,164 @@
+"""Zero-cost proxies: an ``nn.Module`` and one minibatch in, one float per proxy out.
+
+    scores, seconds = compute_proxies(model, inputs, targets, proxies=["jacov", "synflow"], seed=0)
+
+Every proxy follows the NAS-Bench-Suite-Zero / NASLib definition and orientation (higher =
+predicted better, as published); each module of this package documents its formula and paper.
+A numerical failure (overflow, NaN/inf, degenerate Jacobian, an output that ignores its input)
+gives NaN and a logged reason, never an exception or a sentinel.
+
+Proxies that need the same computation share it: one forward pass (training mode) with up to
+three backward sweeps serves jacov, epe_nas, nwot, grad_norm, snip, plain, fisher and grasp
+(see :mod:`features.zero_cost._shared`); synflow and zen work on deep copies; params, flops and
+l2_norm only read the model. ``seconds[p]`` is the time of ``p``'s own work plus an equal share
+of every shared stage it uses, so the seconds add up to the wall time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+import torch
+from torch import nn
+
+from features.errors import OmniError
+from features.zero_cost import (
+    epe_nas,
+    fisher,
+    flops,
+    grad_norm,
+    grasp,
+    jacov,
+    l2_norm,
+    nwot,
+    params,
+    plain,
+    snip,
+    synflow,
+    zen,
+)
+from features.zero_cost._common import Evidence, logger
+from features.zero_cost._shared import run_shared_pass
+
+_MODULES: dict[str, ModuleType] = {
+    m.NAME: m
+    for m in (
+        epe_nas,
+        fisher,
+        flops,
+        grad_norm,
+        grasp,
+        jacov,
+        l2_norm,
+        nwot,
+        params,
+        plain,
+        snip,
+        synflow,
+        zen,
+    )
+}
+
+#: every proxy name, alphabetical (the NAS-Bench-Suite-Zero set)
+PROXIES: tuple[str, ...] = tuple(sorted(_MODULES))
+
+#: shared-pass stage -> the products that make it run
+_STAGE_PRODUCTS = {
+    "forward": {"relu_kernel", "input_grad", "weight_grads", "activations", "hessian_grads"},
+    "input_backward": {"input_grad"},
+    "weight_backward": {"weight_grads", "activations", "hessian_grads"},
+    "hessian_backward": {"hessian_grads"},
+}
+
+
+def check_proxies(proxies: Iterable[str] | str | None) -> list[str]:
+    """Validated proxy names in the given order (``None`` = all); OmniError for unknown ones."""
+    if proxies is None:
+        return list(PROXIES)
+    if isinstance(proxies, str):
+        proxies = [p.strip() for p in proxies.split(",") if p.strip()]
+    names = list(dict.fromkeys(proxies))
+    unknown = [p for p in names if p not in _MODULES]
+    if unknown:
+        raise OmniError(f"unknown zero-cost proxies {unknown}; available: {', '.join(PROXIES)}")
+    if not names:
+        raise OmniError(f"no proxy requested; available: {', '.join(PROXIES)}")
+    return names
+
+
+def _check_batch(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+    if not isinstance(model, nn.Module):
+        raise OmniError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise OmniError("inputs and targets must be torch tensors")
+    if inputs.dim() < 2 or inputs.shape[0] < 2:
+        raise OmniError(f"inputs must be a batch (N >= 2, ...), got shape {tuple(inputs.shape)}")
+    if not inputs.is_floating_point():
+        raise OmniError(f"inputs must be floating point, got {inputs.dtype}")
+    if targets.shape != (inputs.shape[0],):
+        raise OmniError(
+            f"targets must have shape ({inputs.shape[0]},) to match the inputs, "
+            f"got {tuple(targets.shape)}"
+        )
+    expected = getattr(model, "input_shape", None)
+    if expected is not None and tuple(inputs.shape[1:]) != tuple(expected):
+        raise OmniError(
+            f"inputs of shape {tuple(inputs.shape[1:])} per image, but the model was built for "
+            f"{tuple(expected)}"
+        )
+
+
+def compute_proxies(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    proxies: Iterable[str] | str | None = None,
+    seed: int = 0,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Score ``model`` on one minibatch: ``(scores, seconds)``, both keyed by proxy name.
+
+    ``seed`` fixes the random draws of the proxies that make any (zen); the same model, batch
+    and seed give identical scores. The model is left as it was (weights, BatchNorm statistics,
+    training flag, ``.grad``). Raises :class:`OmniError` for unknown proxies or a batch the
+    model cannot take; numerical failures give NaN (logged).
+    """
+    names = check_proxies(proxies)
+    _check_batch(model, inputs, targets)
+    ev = Evidence(
+        model=model,
+        inputs=inputs.detach(),
+        targets=targets.detach().long(),
+        seed=int(seed),
+        loss_fn=loss_fn or nn.functional.cross_entropy,
+    )
+    needs = {p: _MODULES[p].NEEDS for p in names}
+    wanted = set().union(*needs.values())
+    scores: dict[str, float] = {}
+    seconds: dict[str, float] = {p: 0.0 for p in names}
+    try:
+        stage_seconds = run_shared_pass(ev, wanted)
+        for stage, secs in stage_seconds.items():
+            users = [p for p in names if needs[p] & _STAGE_PRODUCTS[stage]]
+            for p in users:
+                seconds[p] += secs / len(users)
+        for p in names:
+            t0 = time.perf_counter()
+            value = _MODULES[p].score(ev)
+            seconds[p] += time.perf_counter() - t0
+            scores[p] = float(value) if value is not None else math.nan
+    except RuntimeError as err:  # shape/dtype mismatch inside the model
+        raise OmniError(
+            f"the model failed on inputs of shape {tuple(inputs.shape)}: {err}"
+        ) from err
+    for p, value in scores.items():
+        if not math.isfinite(value) and not math.isnan(value):
+            logger.warning("zero-cost proxy %s is NaN: non-finite value %s", p, value)
+            scores[p] = math.nan
+    return scores, seconds
+
+
+__all__ = ["PROXIES", "check_proxies", "compute_proxies"]
