@@ -81,6 +81,22 @@ class ZeroCostResults:
         )
 
 
+def add_scores(bench: Benchmark, results: ZeroCostResults) -> Benchmark:
+    """Put ``results``' scores and seconds into ``bench`` (in place), matched by architecture."""
+    row = {a: k for k, a in enumerate(results.archs)}
+    missing = [a for a in bench.archs if a not in row]
+    if missing:
+        raise OmniError(
+            f"{len(missing)} benchmark architectures were not scored, e.g. {missing[0]}"
+        )
+    rows = np.array([row[a] for a in bench.archs], dtype=int)
+    for p in results.proxies:
+        bench.zc[p] = results.scores[p][rows].copy()
+        bench.zc_seconds[p] = results.seconds[p][rows].copy()
+    bench.metadata["zero_cost"] = dict(results.metadata)
+    return bench
+
+
 def _json_float(v: float) -> float | None:
     v = float(v)
     return None if math.isnan(v) else v

@@ -18,7 +18,9 @@ TINY_DATA = DatasetSpec(val_size=100, train_size=200, split_seed=0)
 
 
 def tiny(epochs: int) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=32, channels=(4, 8, 16), data=TINY_DATA)
+    return TrainConfig(
+        epochs=epochs, batch_size=32, lr=0.1, channels=(4, 8, 16), cells_per_stage=1, data=TINY_DATA
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def test_build_bench_writes_a_loadable_benchmark(tmp_path, capsys):
     out = tmp_path / "tiny.json.gz"
     argv = [
         "build-bench", "--archs", "3", "--epochs", "2", "--out", str(out),
-        "--seed-repeats", "2", "--repeat-archs", "2", "--channels", "4,8,16",
+        "--seed-repeats", "2", "--repeat-archs", "2", "--channels", "4,8,16", "--cells-per-stage", "1",
         "--val-size", "100", "--train-size", "150", "--batch-size", "50",
         "--workdir", str(tmp_path / "work"), "--no-progress",
     ]  # fmt: skip

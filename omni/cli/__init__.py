@@ -13,6 +13,7 @@ from features.errors import OmniError
 
 #: sub-command modules, in the order ``omni --help`` lists them
 COMMAND_MODULES = (
+    "demo",
     "evaluate",
     "tune",
     "fit",

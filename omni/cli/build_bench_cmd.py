@@ -24,6 +24,11 @@ def _channels(text: str) -> tuple[int, ...]:
     return values
 
 
+def _given(**options):
+    """The options the user set (None = keep the library default)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "build-bench",
@@ -37,22 +42,27 @@ def register(subparsers) -> None:
     p.add_argument("--space", default="nb201", help="search space (default nb201)")
     p.add_argument("--dataset", default="digits", help="training dataset (default digits)")
     p.add_argument("--archs", type=int, required=True, help="number of distinct cells")
-    p.add_argument("--epochs", type=int, default=12, help="training epochs per cell")
+    p.add_argument("--epochs", type=int, help="training epochs per cell (default 12)")
     p.add_argument("--out", required=True, help="benchmark file to write (.json or .json.gz)")
     p.add_argument("--jobs", type=int, default=1, help="parallel training processes")
     p.add_argument("--seed", type=int, default=0, help="sampling and training seed")
     p.add_argument("--seed-repeats", type=int, default=3, help="seeds per repeated cell")
     p.add_argument("--repeat-archs", type=int, default=20, help="cells trained with every seed")
     p.add_argument("--workdir", help="checkpoint folder (default .omni-cache/build-<hash>)")
-    p.add_argument("--channels", type=_channels, default=(8, 16, 32), help="e.g. 8,16,32")
-    p.add_argument("--cells-per-stage", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--channels", type=_channels, help="per stage (default 4,8,16)")
+    p.add_argument("--cells-per-stage", type=int, help="(default 3)")
+    p.add_argument("--batch-size", type=int, help="(default 64)")
+    p.add_argument("--lr", type=float, help="initial learning rate (default 0.05)")
     p.add_argument("--image-size", type=int, default=None, help="resize images (default native)")
-    p.add_argument("--val-size", type=int, default=897, help="validation images (stratified)")
+    p.add_argument("--val-size", type=int, help="validation images, stratified (default 897)")
     p.add_argument("--train-size", type=int, default=None, help="training images (default rest)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of the train/val split")
+    p.add_argument("--split-seed", type=int, help="seed of the train/val split (default 0)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--proxies",
+        default="all",
+        help="zero-cost proxies to score on a batch of the training data ('none' to skip)",
+    )
     p.set_defaults(func=run)
 
 
@@ -64,18 +74,23 @@ def run(args: argparse.Namespace) -> int:
     space = spaces.get(args.space)
     if not hasattr(space, "network"):
         raise OmniError(f"space {args.space!r} cannot build torch networks")
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        channels=args.channels,
-        cells_per_stage=args.cells_per_stage,
-        data=DatasetSpec(
+    data = DatasetSpec(
+        **_given(
             name=args.dataset,
             image_size=args.image_size,
             val_size=args.val_size,
             train_size=args.train_size,
             split_seed=args.split_seed,
+        )
+    )
+    config = TrainConfig(
+        data=data,
+        **_given(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            channels=args.channels,
+            cells_per_stage=args.cells_per_stage,
         ),
     )
     out = Path(args.out)
@@ -98,6 +113,26 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
         progress=not args.no_progress,
     )
+    if args.proxies != "none":
+        from omni.training.datasets import load_dataset
+        from omni.zero_cost import add_scores, score_architectures
+
+        images = load_dataset(data)
+        results = score_architectures(
+            space,
+            bench.archs,
+            proxies=None if args.proxies == "all" else args.proxies.split(","),
+            data=args.dataset,
+            batch_size=64,
+            seed=args.seed,
+            input_shape=images.input_shape,
+            num_classes=images.num_classes,
+            n_jobs=args.jobs,
+            cache_dir=Path(workdir) / "zero-cost",
+            progress=not args.no_progress,
+            network_kwargs={"channels": config.channels, "cells_per_stage": config.cells_per_stage},
+        )
+        add_scores(bench, results)
     bench.save(out)
     target = bench.target
     noise = bench.metadata["seed_repeats"].get("kendall_tau_mean")

@@ -24,7 +24,7 @@ class DatasetSpec:
 
     name: str = "digits"
     image_size: int | None = None
-    val_size: int = 597
+    val_size: int = 897
     train_size: int | None = None
     split_seed: int = 0
 
