@@ -4,7 +4,8 @@
 
 Writes benchmarks/results/baselines.json (records + summary + the unbiasedness check) and
 baselines.png. The check compares each proxy's mean KT over the protocol's test sets with its
-KT over every benchmark architecture (they must agree within 0.03).
+KT over every benchmark architecture (they must agree within 0.03), and with its KT over one
+member per canonical class -- the population the protocol actually samples.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scipy import stats
 
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
+from omni.evaluation.splits import class_groups
 from omni.predictors import resolve
 from omni.reporting import format_table, plot_kt_vs_train_size, write_json
 
@@ -37,12 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     records = evaluate(bench, resolve(bench, names), sizes, seeds=range(args.seeds))
     summary = summarize(records)
     check = []
+    groups = class_groups(bench)
+    rng = np.random.default_rng(0)
+    members = [np.array([g[rng.integers(len(g))] for g in groups]) for _ in range(10)]
     for proxy in bench.proxies:
         x, ok = bench.zc[proxy], np.isfinite(bench.zc[proxy])
         full = float(stats.kendalltau(x[ok], bench.target[ok])[0])
+        per_class = float(
+            np.mean([stats.kendalltau(x[m][ok[m]], bench.target[m][ok[m]])[0] for m in members])
+        )
         split_mean = float(np.mean([r["kendall_tau"] for r in records if r["predictor"] == proxy]))
         check.append(
             {
+                "kt_canonical_classes": per_class,
+                "difference_to_classes": split_mean - per_class,
                 "proxy": proxy,
                 "kt_all_archs": full,
                 "kt_protocol_mean": split_mean,
@@ -54,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             summary, ["predictor", "train_size", "mean", "std", "init_seconds", "query_seconds"]
         )
     )
-    print(format_table(check, ["proxy", "kt_all_archs", "kt_protocol_mean", "difference"]))
+    print(
+        format_table(
+            check,
+            ["proxy", "kt_all_archs", "kt_canonical_classes", "kt_protocol_mean", "difference"],
+        )
+    )
     meta = {"data_dir": args.data_dir, "seeds": args.seeds, "seconds": time.perf_counter() - start}
     write_json(
         args.out, {"meta": meta, "summary": summary, "unbiasedness": check, "records": records}

@@ -223,6 +223,9 @@ def main(argv=None) -> int:
     p.add_argument("--train-sizes", default="20,100,400")
     p.add_argument("--test-size", type=int, default=200)
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument(
+        "--reverse", action="store_true", help="seeds last-first (a second process meets the first)"
+    )
     p.add_argument("--benchmarks", default="nb201-cifar10,nb201-digits")
     p.add_argument("--out", default=str(RESULTS / "omni.json"))
     args = p.parse_args(argv)
@@ -235,7 +238,8 @@ def main(argv=None) -> int:
         except Exception as err:  # the built-in benchmark may not be installed yet
             print(f"skipping {name}: {err}", file=sys.stderr)
             continue
-        tasks += [(name, benches[name], s) for s in range(args.seeds)]
+        seeds = range(args.seeds - 1, -1, -1) if args.reverse else range(args.seeds)
+        tasks += [(name, benches[name], s) for s in seeds]
     start = time.perf_counter()
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
         delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size)
