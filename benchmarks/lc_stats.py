@@ -24,7 +24,7 @@ from omni.data import load_benchmark
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/nb201/nb201_cifar10_lc200.json"
 FIDELITIES = (10, 20, 50, 100)
-#: published-style reference: the raw accuracy at epoch e ranks this well (from the brief)
+#: the raw accuracy at epoch e ranks this well (rounded; recomputed here as the ``:last`` columns)
 REFERENCES = {
     "val_acc:last": {10: 0.59, 20: 0.66, 50: 0.70, 100: 0.74},
     "train_acc:last": {10: 0.68, 20: 0.77, 50: 0.85, 100: 0.88},
@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             e: {
                 "statistic": best[e],
                 "kendall_tau": table[best[e]][e],
-                "beats_both_references": table[best[e]][e]
-                > max(ref[e] for ref in REFERENCES.values()),
+                # the references are columns of this table too (raw accuracy at epoch e)
+                "margin_over_references": table[best[e]][e]
+                - max(table[name][e] for name in REFERENCES),
             }
             for e in FIDELITIES
         },

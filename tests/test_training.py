@@ -94,7 +94,7 @@ def test_build_bench_writes_a_loadable_benchmark(tmp_path, capsys):
         "build-bench", "--archs", "3", "--epochs", "2", "--out", str(out),
         "--seed-repeats", "2", "--repeat-archs", "2", "--channels", "4,8,16", "--cells-per-stage", "1",
         "--val-size", "100", "--train-size", "150", "--batch-size", "50",
-        "--workdir", str(tmp_path / "work"), "--no-progress",
+        "--workdir", str(tmp_path / "work"), "--no-progress", "--proxies", "none",
     ]  # fmt: skip
     assert omni_main(argv) == 0
     bench = load_benchmark(out)
