@@ -83,6 +83,29 @@ def fit_score(bench, groups, params, train, test, seed) -> dict:
     return out
 
 
+_SINGLE_CACHE: dict = {}
+
+
+def single_scores(bench, singles, train, test, seed, n) -> dict:
+    """Every trained single predictor's test scores, computed once per (seed, train size)."""
+    key = (bench.dataset, seed, n)
+    if key not in _SINGLE_CACHE:
+        out = {}
+        for name, spec in singles.items():
+            if name == "omni" or not spec.needs_training:
+                continue
+            try:
+                g = expand_groups(bench, spec.groups)
+            except Exception:
+                continue
+            X, _ = feature_matrix(bench, g, train)
+            Xt, _ = feature_matrix(bench, g, test)
+            model = spec.make(seed).fit(X, bench.target[train])
+            out[name] = (g, score_predictions(bench.target[test], model.predict(Xt)))
+        _SINGLE_CACHE[key] = out
+    return _SINGLE_CACHE[key]
+
+
 def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict]:
     part = PARTS / f"{bench_name}-seed{seed}.json"
     if part.exists():
@@ -118,13 +141,7 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
                 tune_seconds=tune_s, cv_kendall_tau=profile.cv_kendall_tau, params=profile.params
             )
             records.append({**base, "predictor": "omni-tuned", **rec})
-            for name, spec in singles.items():
-                if name == "omni" or not spec.needs_training:
-                    continue
-                try:
-                    g = expand_groups(bench, spec.groups)
-                except Exception:
-                    continue
+            for name, (g, out) in single_scores(bench, singles, train, split.test, seed, n).items():
                 if budget_name == "encoding" and not all(x in ENCODING_GROUPS for x in g):
                     continue
                 if budget_name == "zero-cost" and (
@@ -132,10 +149,6 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
                     or any(x.startswith(("extra:", "lc:")) for x in g)
                 ):
                     continue
-                X, _ = feature_matrix(bench, g, train)
-                Xt, _ = feature_matrix(bench, g, split.test)
-                model = spec.make(seed).fit(X, bench.target[train])
-                out = score_predictions(bench.target[split.test], model.predict(Xt))
                 records.append(
                     {**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)}
                 )
@@ -224,6 +237,11 @@ def main(argv=None) -> int:
     p.add_argument("--test-size", type=int, default=200)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument(
+        "--summarize-parts",
+        action="store_true",
+        help="only summarize the seeds already finished under runs/omni_bench/",
+    )
+    p.add_argument(
         "--reverse", action="store_true", help="seeds last-first (a second process meets the first)"
     )
     p.add_argument("--benchmarks", default="nb201-cifar10,nb201-digits")
@@ -241,6 +259,10 @@ def main(argv=None) -> int:
         seeds = range(args.seeds - 1, -1, -1) if args.reverse else range(args.seeds)
         tasks += [(name, benches[name], s) for s in seeds]
     start = time.perf_counter()
+    if args.summarize_parts:
+        done = [t for t in tasks if (PARTS / f"{t[0]}-seed{t[2]}.json").exists()]
+        print(f"summarizing {len(done)} finished (benchmark, seed) parts", file=sys.stderr)
+        tasks = done
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
         delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size)
         for name, arg, seed in tasks
@@ -265,7 +287,7 @@ def main(argv=None) -> int:
         args.out,
         {
             "meta": {
-                "seeds": args.seeds,
+                "seeds": sorted({t[2] for t in tasks}),
                 "trials": args.trials,
                 "seconds": time.perf_counter() - start,
             },

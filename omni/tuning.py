@@ -239,6 +239,15 @@ def tune(
     return _best_profile(bench, study, groups, budget, len(train_rows), multi_objective), study
 
 
+def kendall_tau_standard_error(n: int) -> float:
+    """Standard deviation of Kendall's tau between independent rankings of n items.
+
+    The tuner's one-standard-error rule: a plan replaces the untuned default only when its CV
+    tau is higher by more than this, as CV on few architectures cannot separate closer plans.
+    """
+    return math.sqrt(2.0 * (2 * n + 5) / (9.0 * n * (n - 1)))
+
+
 def _best_profile(bench, study, groups, budget, n_train, multi_objective) -> Profile:
     from omni import __version__
 
@@ -251,6 +260,13 @@ def _best_profile(bench, study, groups, budget, n_train, multi_objective) -> Pro
     if not feasible:
         raise BudgetError(cheapest_message(bench, budget))
     best = max(feasible, key=lambda t: t.values[0])
+    default = study.trials[0]
+    if (
+        not multi_objective
+        and default in feasible
+        and best.values[0] - default.values[0] < kendall_tau_standard_error(n_train)
+    ):
+        best = default  # a CV gain within noise is no reason to leave the default plan
     chosen = [g for g in groups if best.params.get(f"use:{g}")]
     params = _params_of(best)
     return Profile(

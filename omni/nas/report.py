@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from omni.nas.simulate import SearchRun
+from omni.reporting import save_figure
 
 CHECKPOINTS = (25, 50, 100, 150)
 
@@ -107,9 +108,4 @@ def plot_regret(
     ax_c.set_xscale("log")
     ax_c.set_xlabel(cost_label)
     fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
