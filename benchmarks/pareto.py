@@ -310,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-omni", action="store_true", help="also run the composite")
     parser.add_argument("--out", default=str(RESULTS / "pareto.json"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--benchmarks", default="nb201-cifar10,nb201-digits", help="which benchmarks to run"
+    )
     parser.add_argument("--plot-only", action="store_true", help="re-plot an existing --out")
     args = parser.parse_args(argv)
     if args.plot_only:
@@ -320,14 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.train_sizes.split(",")]
     benches = []
-    try:
-        benches.append(("nb201-cifar10", load_benchmark(args.data_dir)))
-    except Exception as err:
-        print(f"skipping NB201 CIFAR-10: {err}")
-    try:
-        benches.append(("nb201-digits", load_benchmark("nb201-digits")))
-    except Exception as err:
-        print(f"skipping nb201-digits (not available yet): {err}")
+    wanted = args.benchmarks.split(",")
+    for name, source in (("nb201-cifar10", args.data_dir), ("nb201-digits", "nb201-digits")):
+        if name not in wanted:
+            continue
+        try:
+            benches.append((name, load_benchmark(source)))
+        except Exception as err:
+            print(f"skipping {name}: {err}")
     records, cal, meta_benches, families = [], [], {}, {}
     start = time.perf_counter()
     for bench_name, bench in benches:
