@@ -135,6 +135,25 @@ def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dic
     return chosen, params
 
 
+def open_storage(url: str, attempts: int = 5) -> optuna.storages.BaseStorage:
+    """An Optuna RDB storage, robust to several processes creating one new database at once.
+
+    The first process to arrive creates the schema; one that loses that race retries. SQLite
+    connections wait for each other's locks instead of failing at once.
+    """
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except (IntegrityError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
     """The untuned composite: pairwise-ranking XGBoost under ridge, over the affordable groups.
 
@@ -223,7 +242,7 @@ def tune(
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        storage=storage,
+        storage=open_storage(storage) if storage else None,
         study_name=study_name,
         load_if_exists=study_name is not None,
         sampler=sampler,
