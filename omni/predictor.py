@@ -23,12 +23,12 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
+from base_predictors.base import BasePredictor
 from base_predictors.rank_ensemble import RankEnsemblePredictor
 from base_predictors.xgb import XGBPredictor
 from base_predictors.xgb_rank import XGBRankPredictor
-from features.errors import InvalidInputError, NotFittedError, OmniError
+from features.errors import InvalidInputError, OmniError
 
 #: base predictor kinds a plan can stack (name -> factory taking random_state)
 BASE_KINDS = {
@@ -127,7 +127,7 @@ class NGBoostMeta(RegressorMixin, BaseEstimator):
         return self.pred_dist(X)[0]
 
 
-class OmniPredictor(RegressorMixin, BaseEstimator):
+class OmniPredictor(BasePredictor):
     """Stacked composite predictor; a scikit-learn regressor.
 
     Parameters
@@ -144,6 +144,7 @@ class OmniPredictor(RegressorMixin, BaseEstimator):
 
     #: feature groups of the untuned composite in ``omni evaluate`` (what the benchmark has of them)
     default_groups = ("onehot", "opcount", "zc:*")
+    allow_nan = True
 
     def __init__(
         self,
@@ -164,11 +165,6 @@ class OmniPredictor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ building
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     def _labels(self, n_features: int) -> list[str]:
         if self.columns is None:
             return ["all"] * n_features
@@ -227,12 +223,7 @@ class OmniPredictor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ estimator API
     def fit(self, X, y) -> OmniPredictor:
-        try:
-            X, y = check_X_y(X, y, dtype=np.float64, ensure_all_finite="allow-nan", y_numeric=True)
-        except ValueError as err:
-            raise InvalidInputError(f"OmniPredictor.fit: {err}") from err
-        if not np.all(np.isfinite(y)):
-            raise InvalidInputError("OmniPredictor.fit: y has NaN or infinite values")
+        X, y = self._validate_fit(X, y)
         if len(y) < 4:
             raise InvalidInputError(
                 f"OmniPredictor needs at least 4 training architectures, got n_samples={len(y)}"
@@ -252,27 +243,10 @@ class OmniPredictor(RegressorMixin, BaseEstimator):
         self.model_.fit(X, y)
         residual = y - self.model_.predict(X)
         self.residual_std_ = float(np.std(residual)) or 1e-6
-        self.n_features_in_ = X.shape[1]
         return self
 
-    def _check_X(self, X) -> np.ndarray:
-        try:
-            check_is_fitted(self)
-        except Exception as err:
-            raise NotFittedError("OmniPredictor is not fitted yet: call fit first") from err
-        try:
-            X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
-        except ValueError as err:
-            raise InvalidInputError(f"OmniPredictor.predict: {err}") from err
-        if X.shape[1] != self.n_features_in_:
-            raise InvalidInputError(
-                f"X has {X.shape[1]} features, but OmniPredictor is expecting "
-                f"{self.n_features_in_} features as input (the number fit saw)"
-            )
-        return X
-
     def predict(self, X) -> np.ndarray:
-        X = self._check_X(X)
+        X = self._validate_predict(X)
         return self.model_.predict(X).astype(float)
 
     def predict_dist(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -281,7 +255,7 @@ class OmniPredictor(RegressorMixin, BaseEstimator):
         NGBoost gives a real predictive distribution; the other meta-models give the training
         residuals' standard deviation for every architecture (a crude, constant width).
         """
-        X = self._check_X(X)
+        X = self._validate_predict(X)
         if self.meta != "ngboost":
             mean = self.model_.predict(X).astype(float)
             return mean, np.full(len(mean), self.residual_std_)
