@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from base_predictors.bananas import BananasPredictor
@@ -27,7 +27,7 @@ from base_predictors.learning_curve import (
 )
 from base_predictors.ngb import NGBPredictor
 from base_predictors.proxy import ProxyPredictor
-from base_predictors.random_forest import RandomForestPredictor
+from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
 from base_predictors.xgb import XGBPredictor
 from features.errors import OmniError
@@ -54,6 +54,7 @@ class PredictorInfo:
     factory: Callable[..., BasePredictor]
     description: str
     unlabeled: int = 0
+    params: dict = field(default_factory=dict)
 
     @property
     def cost(self) -> CostProfile:
@@ -67,7 +68,7 @@ class PredictorInfo:
 
     def make(self, random_state: int | None = None, **params: Any) -> BasePredictor:
         """A fresh estimator; ``params`` are constructor parameters (e.g. ``unlabeled_X``)."""
-        est = self.factory(**params)
+        est = self.factory(**{**self.params, **params})
         if "random_state" in est.get_params():
             est.set_params(random_state=random_state)
         return est
@@ -130,6 +131,22 @@ for _info in (
         ("onehot",),
         RandomForestPredictor,
         "random forest over the one-hot adjacency encoding (NASLib / NB301 defaults)",
+    ),
+    PredictorInfo(
+        "rf-graph",
+        "model-based",
+        ("graph",),
+        RandomForestPredictor,
+        "random forest over graph features (op-subset path lengths and degrees)",
+        params=WIDE_FOREST,
+    ),
+    PredictorInfo(
+        "rf-graf",
+        "model-based",
+        ("graph", "zc:*"),
+        RandomForestPredictor,
+        "random forest over graph features and every proxy (GRAF, Kadlecova et al. 2024)",
+        params=WIDE_FOREST,
     ),
     PredictorInfo(
         "ngb",

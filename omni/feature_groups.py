@@ -2,7 +2,8 @@
 
 Names:
 
-- ``onehot``, ``path``, ``opcount``, ``padded`` -- encodings of the space's generic DAG;
+- ``onehot``, ``path``, ``opcount``, ``graph``, ``padded`` -- encodings of the space's generic DAG
+  (``graph``: op-subset path lengths and degrees, :mod:`features.graph_features`);
 - ``zc:<proxy>`` -- one zero-cost score (``zc:*`` expands to every proxy of the benchmark);
 - ``extra:<column>`` -- a per-architecture column such as ``extra:val_acc_12ep``;
 - ``lc:<statistic>@<e>`` -- a learning-curve statistic at fidelity ``e`` (``lc:sotl_e@5``,
@@ -23,10 +24,11 @@ import numpy as np
 
 from features import encodings, learning_curve
 from features.errors import OmniError
+from features.graph_features import graph_features
 from omni import spaces
 from omni.data.benchmark import Benchmark
 
-ENCODING_GROUPS = ("onehot", "path", "opcount", "padded")
+ENCODING_GROUPS = ("onehot", "path", "opcount", "graph", "padded")
 
 
 @lru_cache(maxsize=200_000)
@@ -39,6 +41,8 @@ def _encode(space_name: str, arch: str, kind: str) -> np.ndarray:
         return encodings.path_encoding(dag, space.path_ops, space.max_path_length)
     if kind == "opcount":
         return encodings.op_counts(dag, space.ops)
+    if kind == "graph":
+        return graph_features(dag, space.path_ops)
     adj, ops = encodings.padded_dag(dag, space.ops, dag.num_nodes)
     return np.concatenate([adj.ravel(), ops.ravel()])
 

@@ -16,7 +16,7 @@ from ngboost import NGBRegressor
 from ngboost.distns import Normal
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import StackingRegressor
+from sklearn.ensemble import StackingRegressor, VotingRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from base_predictors.base import BasePredictor
+from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.rank_ensemble import RankEnsemblePredictor
 from base_predictors.xgb import XGBPredictor
 from base_predictors.xgb_rank import XGBRankPredictor
@@ -35,6 +36,10 @@ BASE_KINDS = {
     "rank": lambda rs: RankEnsemblePredictor(),
     "xgb": lambda rs: XGBPredictor(random_state=rs),
     "xgb-rank": lambda rs: XGBRankPredictor(random_state=rs),
+    "rf": lambda rs: RandomForestPredictor(random_state=rs, **WIDE_FOREST),
+    "et": lambda rs: RandomForestPredictor(
+        random_state=rs, **{**WIDE_FOREST, "bootstrap": False, "extra_trees": True}
+    ),
     # shallow, column-subsampled trees: steadier with few training architectures
     "xgb-small": lambda rs: XGBPredictor(
         n_estimators=500,
@@ -49,12 +54,12 @@ BASE_KINDS = {
 COLUMN_SETS = {
     "all": ("",),
     "zc": ("zc:",),
-    "encoding": ("onehot", "path", "opcount", "padded"),
+    "encoding": ("onehot", "path", "opcount", "graph", "padded"),
     "lc": ("lc:",),
     "extra": ("extra:",),
     "scores": ("zc:", "lc:", "extra:"),
 }
-META_KINDS = ("ngboost", "xgboost", "ridge")
+META_KINDS = ("ngboost", "xgboost", "ridge", "mean")
 
 
 def _group_of(label: str) -> str:
@@ -137,13 +142,15 @@ class OmniPredictor(BasePredictor):
     base_predictors : ``"kind@column_set"`` entries, e.g. ``("xgb-rank@all", "rank@scores")``;
         kinds :data:`BASE_KINDS`, column sets :data:`COLUMN_SETS`. Empty: the meta-model alone.
     passthrough : give the raw columns to the meta-model as well.
-    meta : ``"ngboost"`` (mean and std), ``"xgboost"`` or ``"ridge"``.
+    meta : ``"ngboost"`` (mean and std), ``"xgboost"``, ``"ridge"``, or ``"mean"`` (the plain
+        average of the base predictors, no level-1 fit: steadiest with very few architectures;
+        ``passthrough`` does not apply).
     meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
     cv : folds of the out-of-fold level-0 predictions.
     """
 
     #: feature groups of the untuned composite in ``omni evaluate`` (what the benchmark has of them)
-    default_groups = ("onehot", "opcount", "zc:*")
+    default_groups = ("graph", "zc:*")
     allow_nan = True
 
     def __init__(
@@ -190,6 +197,8 @@ class OmniPredictor(BasePredictor):
             return NGBoostMeta(random_state=rs, **chosen), params
         if self.meta == "xgboost":
             return XGBPredictor(random_state=rs, **params), {}
+        if self.meta == "mean":
+            return None, params
         if self.meta == "ridge":
             return (
                 make_pipeline(
@@ -233,7 +242,11 @@ class OmniPredictor(BasePredictor):
         if unused:
             raise OmniError(f"unknown {self.meta} hyper-parameters: {sorted(unused)}")
         base = self._make_base(labels)
-        if base:
+        if self.meta == "mean":
+            if not base:
+                raise OmniError("meta='mean' averages base predictors; give at least one")
+            self.model_ = VotingRegressor(base)
+        elif base:
             folds = KFold(min(self.cv, len(y)), shuffle=True, random_state=self.random_state or 0)
             self.model_ = StackingRegressor(
                 base, final_estimator=meta, cv=folds, passthrough=self.passthrough, n_jobs=None

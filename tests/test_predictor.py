@@ -38,7 +38,7 @@ def test_estimator_contract():
     check_estimator(OmniPredictor(cv=2))
 
 
-@pytest.mark.parametrize("meta", ["ridge", "ngboost", "xgboost"])
+@pytest.mark.parametrize("meta", ["ridge", "ngboost", "xgboost", "mean"])
 def test_learns_and_is_deterministic(toy_bench, meta):
     split = uniform_split(toy_bench, 100, 100, random_state=0)
     X, y, cols = xy(toy_bench, split.train)
@@ -64,9 +64,27 @@ def test_nan_features_are_handled(toy_bench):
     split = uniform_split(toy_bench, 50, 100, random_state=2)
     X, y, cols = xy(toy_bench, split.train)
     X[::3, -1] = np.nan
-    for meta in ("ridge", "ngboost", "xgboost"):
+    for meta in ("ridge", "ngboost", "xgboost", "mean"):
         pred = OmniPredictor(columns=cols, meta=meta, random_state=0).fit(X, y).predict(X)
         assert np.isfinite(pred).all()
+
+
+def test_mean_meta_averages_the_base_predictors(toy_bench):
+    split = uniform_split(toy_bench, 50, 100, random_state=4)
+    X, y, cols = xy(toy_bench, split.train)
+    Xt = xy(toy_bench, split.test)[0]
+    bases = ("xgb-rank@all", "rf@zc", "et@encoding")
+    model = OmniPredictor(columns=cols, base_predictors=bases, meta="mean", random_state=1)
+    model.fit(X, y)
+    singles = [
+        OmniPredictor(columns=cols, base_predictors=(b,), meta="mean", random_state=1).fit(X, y)
+        for b in bases
+    ]
+    np.testing.assert_allclose(
+        model.predict(Xt), np.mean([m.predict(Xt) for m in singles], axis=0), rtol=1e-6
+    )
+    with pytest.raises(OmniError, match="at least one"):
+        OmniPredictor(columns=cols, base_predictors=(), meta="mean").fit(X, y)
 
 
 def test_bad_input(toy_bench):

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def lc_composite(bench, fidelity: int) -> PredictorSpec:
     """OMNI as in the study: encodings + proxies + a partial curve (here at ``fidelity``)."""
-    groups = ("onehot", "opcount", "zc:*", f"lc:sotl_e@{fidelity}", f"lc:val_acc:last@{fidelity}")
+    groups = ("graph", "zc:*", f"lc:sotl_e@{fidelity}", f"lc:val_acc:last@{fidelity}")
     _, columns = feature_matrix(bench, groups, [0])
     return PredictorSpec(
         f"omni+lc@{fidelity}",
