@@ -39,20 +39,24 @@ class XGBPredictor(BasePredictor):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    def _booster_params(self) -> dict:
+        """The constructor's settings as XGBoost keyword arguments (shared by subclasses)."""
+        return {
+            "n_estimators": self.n_estimators,
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rate,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "reg_lambda": self.reg_lambda,
+            "n_jobs": self.n_jobs,
+            "random_state": 0 if self.random_state is None else self.random_state,
+            "tree_method": "hist",
+        }
+
     def fit(self, X, y) -> XGBPredictor:
         X, y = self._validate_fit(X, y)
-        self.model_ = XGBRegressor(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=self.subsample,
-            colsample_bytree=self.colsample_bytree,
-            min_child_weight=self.min_child_weight,
-            reg_lambda=self.reg_lambda,
-            n_jobs=self.n_jobs,
-            random_state=0 if self.random_state is None else self.random_state,
-            tree_method="hist",
-        )
+        self.model_ = XGBRegressor(**self._booster_params())
         self.model_.fit(X, y)
         return self
 

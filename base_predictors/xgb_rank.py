@@ -12,15 +12,14 @@ import numpy as np
 from scipy import stats
 from xgboost import XGBRanker
 
-from base_predictors.base import BasePredictor, CostProfile
+from base_predictors.xgb import XGBPredictor
 
 
-class XGBRankPredictor(BasePredictor):
-    """XGBoost ``rank:pairwise`` over one query group (all training architectures)."""
+class XGBRankPredictor(XGBPredictor):
+    """XGBoost ``rank:pairwise`` over one query group (all training architectures).
 
-    family = "model-based"
-    cost = CostProfile(needs_training=True, fit_complexity="O(n log n)", feature_cost="inputs")
-    allow_nan = True
+    Shallower, slower and subsampled by default: a ranking loss overfits few labels quickly.
+    """
 
     def __init__(
         self,
@@ -29,33 +28,26 @@ class XGBRankPredictor(BasePredictor):
         learning_rate: float = 0.05,
         subsample: float = 0.8,
         colsample_bytree: float = 0.5,
+        min_child_weight: float = 1.0,
+        reg_lambda: float = 1.0,
         pairs_per_sample: int = 64,
         n_jobs: int = 1,
         random_state: int | None = None,
     ) -> None:
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
+        super().__init__(
+            n_estimators, max_depth, learning_rate, subsample, colsample_bytree,
+            min_child_weight, reg_lambda, n_jobs, random_state,
+        )  # fmt: skip
         self.pairs_per_sample = pairs_per_sample
-        self.n_jobs = n_jobs
-        self.random_state = random_state
 
     def fit(self, X, y) -> XGBRankPredictor:
         X, y = self._validate_fit(X, y)
         labels = stats.rankdata(y, method="dense").astype(int) - 1
         self.model_ = XGBRanker(
             objective="rank:pairwise",
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=self.subsample,
-            colsample_bytree=self.colsample_bytree,
             lambdarank_pair_method="mean",
             lambdarank_num_pair_per_sample=max(1, min(len(y) - 1, self.pairs_per_sample)),
-            n_jobs=self.n_jobs,
-            random_state=0 if self.random_state is None else self.random_state,
+            **self._booster_params(),
         )
         self.model_.fit(X, labels, qid=np.zeros(len(y), dtype=int))
         scores = self.model_.predict(X)

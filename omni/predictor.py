@@ -156,9 +156,9 @@ class OmniPredictor(BasePredictor):
     def __init__(
         self,
         columns: Sequence[str] | None = None,
-        base_predictors: Sequence[str] = ("xgb-rank@all",),
+        base_predictors: Sequence[str] = ("xgb-rank@all", "rf@all", "et@all"),
         passthrough: bool = False,
-        meta: str = "ridge",
+        meta: str = "mean",
         meta_params: dict | None = None,
         cv: int = 5,
         random_state: int | None = None,

@@ -179,11 +179,13 @@ def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
     return [g for g in groups if g in chosen], dict(DEFAULT_PARAMS)
 
 
+_DEFAULTS = OmniPredictor().get_params()
+#: the untuned composite: ``OmniPredictor``'s own defaults
 DEFAULT_PARAMS = {
-    "base_predictors": ["xgb-rank@all", "rf@all", "et@all"],
-    "passthrough": False,
-    "meta": "mean",
-    "meta_params": {},
+    "base_predictors": list(_DEFAULTS["base_predictors"]),
+    "passthrough": _DEFAULTS["passthrough"],
+    "meta": _DEFAULTS["meta"],
+    "meta_params": dict(_DEFAULTS["meta_params"] or {}),
 }
 
 

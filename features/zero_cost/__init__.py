@@ -16,6 +16,7 @@ of every shared stage it uses, so the seconds add up to the wall time.
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -25,41 +26,17 @@ import torch
 from torch import nn
 
 from features.errors import OmniError
-from features.zero_cost import (
-    epe_nas,
-    fisher,
-    flops,
-    grad_norm,
-    grasp,
-    jacov,
-    l2_norm,
-    nwot,
-    params,
-    plain,
-    snip,
-    synflow,
-    zen,
-)
 from features.zero_cost._common import Evidence, logger
 from features.zero_cost._shared import run_shared_pass
 
+#: module names of the proxies (each module defines ``NAME`` and ``score``)
+_PROXY_MODULES = (
+    "epe_nas", "fisher", "flops", "grad_norm", "grasp", "jacov", "l2_norm",
+    "nwot", "params", "plain", "snip", "synflow", "zen",
+)  # fmt: skip
 _MODULES: dict[str, ModuleType] = {
     m.NAME: m
-    for m in (
-        epe_nas,
-        fisher,
-        flops,
-        grad_norm,
-        grasp,
-        jacov,
-        l2_norm,
-        nwot,
-        params,
-        plain,
-        snip,
-        synflow,
-        zen,
-    )
+    for m in (importlib.import_module(f"features.zero_cost.{name}") for name in _PROXY_MODULES)
 }
 
 #: every proxy name, alphabetical (the NAS-Bench-Suite-Zero set)
