@@ -237,6 +237,8 @@ def tune(
         trial.set_constraint("query_seconds_over_budget", violation[0])
         if not chosen:
             return (-1.0, 1e9) if multi_objective else -1.0
+        if params["meta"] == "mean" and not params["base_predictors"]:
+            raise optuna.TrialPruned("meta='mean' needs at least one base predictor")
         keep = [k for k, g in enumerate(column_group) if g in chosen]
         model = OmniPredictor(
             columns=[columns[k] for k in keep], random_state=random_state, **params

@@ -115,6 +115,25 @@ def test_tuning_respects_the_budget_and_beats_untuned(timed_bench):
         tune(timed_bench, train, Budget(query_seconds=0.001), n_trials=2)
 
 
+def test_tuner_skips_a_mean_of_no_base_predictors(tmp_path, timed_bench):
+    from omni.tuning import BASE_CHOICES, candidate_groups
+
+    storage, budget = f"sqlite:///{tmp_path / 'study.db'}", Budget(query_seconds=10.0)
+    rows = np.arange(40)
+    groups = candidate_groups(timed_bench, budget)
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    bad = {f"use:{g}": True for g in groups}
+    bad.update({f"base:{b}": False for b in BASE_CHOICES})
+    study.enqueue_trial({**bad, "meta": "mean", "passthrough": True})
+    profile, study = tune(
+        timed_bench, rows, budget, n_trials=3, storage=storage, study_name="s", folds=3
+    )
+    states = [t.state for t in study.trials]
+    assert states[0] == optuna.trial.TrialState.PRUNED
+    assert optuna.trial.TrialState.COMPLETE in states
+    assert profile.params["base_predictors"] or profile.params["meta"] != "mean"
+
+
 def test_multi_objective_front(timed_bench):
     from omni.tuning import pareto_front
 
