@@ -211,12 +211,16 @@ def tune(
     multi_objective: bool = False,
     progress: bool = False,
     folds: int = 5,
+    confirm_repeats: int = 3,
 ) -> tuple[Profile, optuna.Study]:
     """Tune the composite on ``train_rows`` of ``bench`` within ``budget``.
 
     Single-objective: maximise CV Kendall tau subject to the budget. Multi-objective: the front
     of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
-    The first trial is always the untuned default plan, so tuned >= untuned on the CV score.
+    The first trial is always the untuned default plan. A tuned plan replaces it only when its
+    CV tau is higher by more than one standard error of Kendall's tau *and* it still wins, on
+    average, over ``confirm_repeats`` fresh fold splits: the best of many noisy CV scores is
+    optimistic (winner's curse), fresh folds are not.
     """
     train_rows = np.asarray(train_rows, dtype=int)
     y = bench.target[train_rows]
@@ -227,6 +231,23 @@ def tune(
         raise BudgetError(cheapest_message(bench, budget))
     X_all, columns = feature_matrix(bench, groups, train_rows)
     column_group = [c.split("[", 1)[0] for c in columns]
+
+    def plan_score(chosen: Sequence[str], params: dict, cv_seed: int) -> float:
+        keep = [k for k, g in enumerate(column_group) if g in chosen]
+        model = OmniPredictor(
+            columns=[columns[k] for k in keep], random_state=random_state, **params
+        )
+        return cv_kendall_tau(model, X_all[:, keep], y, random_state=cv_seed, folds=folds)
+
+    def confirm(best: optuna.trial.FrozenTrial, default: optuna.trial.FrozenTrial) -> bool:
+        seeds = [random_state + 1000 + r for r in range(confirm_repeats)]
+        gains = [
+            plan_score(_groups_of(best, groups), _params_of(best), s)
+            - plan_score(_groups_of(default, groups), _params_of(default), s)
+            for s in seeds
+        ]
+        logger.info("tuned plan vs default on fresh folds: gains %s", np.round(gains, 3))
+        return float(np.mean(gains)) > 0.0
 
     def objective(trial: optuna.Trial):
         chosen, params = _suggest(trial, groups)
@@ -239,12 +260,8 @@ def tune(
             return (-1.0, 1e9) if multi_objective else -1.0
         if params["meta"] == "mean" and not params["base_predictors"]:
             raise optuna.TrialPruned("meta='mean' needs at least one base predictor")
-        keep = [k for k, g in enumerate(column_group) if g in chosen]
-        model = OmniPredictor(
-            columns=[columns[k] for k in keep], random_state=random_state, **params
-        )
         start = time.perf_counter()
-        tau = cv_kendall_tau(model, X_all[:, keep], y, random_state=random_state, folds=folds)
+        tau = plan_score(chosen, params, random_state)
         trial.set_user_attr("seconds", time.perf_counter() - start)
         return (tau, cost) if multi_objective else tau
 
@@ -268,7 +285,8 @@ def tune(
         fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
         study.enqueue_trial(fixed)
     study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
-    return _best_profile(bench, study, groups, budget, len(train_rows), multi_objective), study
+    profile = _best_profile(bench, study, groups, budget, len(train_rows), multi_objective, confirm)
+    return profile, study
 
 
 def kendall_tau_standard_error(n: int) -> float:
@@ -280,7 +298,11 @@ def kendall_tau_standard_error(n: int) -> float:
     return math.sqrt(2.0 * (2 * n + 5) / (9.0 * n * (n - 1)))
 
 
-def _best_profile(bench, study, groups, budget, n_train, multi_objective) -> Profile:
+def _groups_of(trial: optuna.trial.FrozenTrial, groups: Sequence[str]) -> list[str]:
+    return [g for g in groups if trial.params.get(f"use:{g}")]
+
+
+def _best_profile(bench, study, groups, budget, n_train, multi_objective, confirm) -> Profile:
     from omni import __version__
 
     feasible = [
@@ -293,13 +315,11 @@ def _best_profile(bench, study, groups, budget, n_train, multi_objective) -> Pro
         raise BudgetError(cheapest_message(bench, budget))
     best = max(feasible, key=lambda t: t.values[0])
     default = study.trials[0]
-    if (
-        not multi_objective
-        and default in feasible
-        and best.values[0] - default.values[0] < kendall_tau_standard_error(n_train)
-    ):
-        best = default  # a CV gain within noise is no reason to leave the default plan
-    chosen = [g for g in groups if best.params.get(f"use:{g}")]
+    if not multi_objective and default in feasible and best.number != default.number:
+        within_noise = best.values[0] - default.values[0] < kendall_tau_standard_error(n_train)
+        if within_noise or not confirm(best, default):
+            best = default  # a CV gain within noise is no reason to leave the default plan
+    chosen = _groups_of(best, groups)
     params = _params_of(best)
     return Profile(
         space=bench.space,
