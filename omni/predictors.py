@@ -54,12 +54,17 @@ def _from_registry(info: registry.PredictorInfo, bench: Benchmark) -> PredictorS
     return PredictorSpec(info.name, info.family, info.groups, make, info.cost.needs_training)
 
 
-def composite_spec(bench: Benchmark) -> PredictorSpec:
-    """The untuned composite over the benchmark's default groups (see ``OmniPredictor``)."""
+def composite_spec(bench: Benchmark, query_budget: float | None = None) -> PredictorSpec:
+    """The untuned composite (see ``OmniPredictor``): its default groups, or -- with a query
+    budget in seconds per architecture -- the untuned plan of ``omni.tuning.default_plan``."""
+    from omni.budget import Budget
     from omni.predictor import OmniPredictor
-    from omni.tuning import DEFAULT_PARAMS
+    from omni.tuning import DEFAULT_PARAMS, default_plan
 
-    groups = tuple(g for g in OmniPredictor.default_groups if _has(bench, g))
+    if query_budget is None:
+        groups = tuple(g for g in OmniPredictor.default_groups if _has(bench, g))
+    else:
+        groups = tuple(default_plan(bench, Budget(query_seconds=query_budget))[0])
     _, columns = feature_matrix(bench, groups, [0])
     return PredictorSpec(
         "omni",

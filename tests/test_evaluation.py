@@ -127,3 +127,26 @@ def test_cli_bad_input_is_a_clear_error(tmp_path, capsys, toy_bench):
     assert main(["evaluate", str(path), "--predictors", "nope", "--quiet"]) == 2
     assert "not available" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "missing.json"), "--quiet"]) == 2
+
+
+def test_cli_query_budget_and_fidelity(tmp_path, capsys, toy_bench):
+    from omni.cli.evaluate_cmd import at_fidelity
+
+    n = len(toy_bench)
+    toy_bench.zc_seconds["good"] = np.full(n, 2.0)
+    toy_bench.zc_seconds["noise"] = np.full(n, 0.1)
+    path = toy_bench.save(tmp_path / "toy.json.gz")
+    out = tmp_path / "r.json"
+    args = ["evaluate", str(path), "--predictors", "omni,good,noise,xgb-zc", "--seeds", "1"]
+    args += ["--train-sizes", "20", "--test-size", "50", "--query-budget", "1", "--quiet"]
+    assert main([*args, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipping good" in printed and "skipping xgb-zc" in printed
+    records = json.loads(out.read_text())["records"]
+    assert {r["predictor"] for r in records} == {"omni", "noise"}
+    omni = next(r for r in records if r["predictor"] == "omni")
+    assert 0.1 <= omni["query_seconds"] <= 1.0  # the plan bought the cheap proxy, not the dear one
+    assert main([*args[:-3], "--query-budget", "0.001", "--quiet"]) == 2
+    assert at_fidelity("early-stop", 7) == "early-stop@7"
+    assert at_fidelity("sotle@3", 7) == "sotle@7"
+    assert at_fidelity("xgb-zc", 7) == "xgb-zc" and at_fidelity("jacov", 7) == "jacov"

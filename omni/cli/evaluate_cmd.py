@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from base_predictors import registry
 from features.errors import OmniError
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
-from omni.predictors import available, resolve
+from omni.feature_groups import expand_groups
+from omni.predictors import PredictorSpec, available, composite_spec, resolve
 from omni.reporting import format_table, plot_kt_vs_train_size, write_json
+from omni.tuning import plan_cost
 
 DEFAULT_PREDICTORS = "xgb-onehot,xgb-zc,jacov,synflow"
 
@@ -25,6 +28,34 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+def at_fidelity(name: str, epochs: int) -> str:
+    """``name@epochs`` for a learning-curve predictor given without a fidelity."""
+    if epochs < 1:
+        raise OmniError(f"--fidelity must be at least 1 epoch, got {epochs}")
+    base = name.split("@")[0]
+    try:
+        reads_curve = registry.get(base).fidelity is not None
+    except OmniError:
+        return name
+    return f"{base}@{epochs}" if reads_curve else name
+
+
+def within_budget(bench, specs: list[PredictorSpec], seconds: float) -> list[PredictorSpec]:
+    """The specs whose features cost at most ``seconds`` per architecture (omni: its plan)."""
+    kept = []
+    for spec in specs:
+        if spec.name == "omni":
+            spec = composite_spec(bench, seconds)
+        cost = plan_cost(bench, expand_groups(bench, spec.groups))
+        if cost <= seconds:
+            kept.append(spec)
+        else:
+            print(f"skipping {spec.name}: {cost:.3g} s per architecture exceeds --query-budget")
+    if not kept:
+        raise OmniError(f"no predictor fits a query budget of {seconds:g} s per architecture")
+    return kept
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="evaluate predictors with the study's protocol")
     p.add_argument("bench", help="benchmark path or built-in name")
@@ -37,6 +68,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-size", type=int, default=200)
     p.add_argument("--seeds", type=int, default=10, help="number of seeds (0..N-1)")
     p.add_argument("--test-set", choices=("uniform", "mutation"), default="uniform")
+    p.add_argument(
+        "--fidelity",
+        type=int,
+        help="epochs E of the partial learning curve that learning-curve predictors read",
+    )
+    p.add_argument(
+        "--query-budget",
+        type=float,
+        help="seconds per architecture: skip predictors that cost more; omni takes its plan",
+    )
     p.add_argument("--json", dest="json_out", help="write records to this JSON file")
     p.add_argument("--plot", help="save KT vs train size to this PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -50,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise OmniError("--seeds must be at least 1")
     names = sorted(available(bench)) if args.predictors == "all" else args.predictors.split(",")
-    specs = resolve(bench, [n.strip() for n in names if n.strip()])
+    names = [n.strip() for n in names if n.strip()]
+    if args.fidelity is not None:
+        names = [at_fidelity(n, args.fidelity) for n in names]
+    specs = resolve(bench, names)
+    if args.query_budget is not None:
+        specs = within_budget(bench, specs, args.query_budget)
     records = evaluate(
         bench,
         specs,
