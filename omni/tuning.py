@@ -218,9 +218,9 @@ def tune(
     Single-objective: maximise CV Kendall tau subject to the budget. Multi-objective: the front
     of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
     The first trial is always the untuned default plan. A tuned plan replaces it only when its
-    CV tau is higher by more than one standard error of Kendall's tau *and* it still wins, on
-    average, over ``confirm_repeats`` fresh fold splits: the best of many noisy CV scores is
-    optimistic (winner's curse), fresh folds are not.
+    CV tau is higher by more than one standard error of Kendall's tau, on the study's folds *and*
+    on average over ``confirm_repeats`` fresh fold splits: the best of many noisy CV scores is
+    optimistic (winner's curse), a re-estimate on fresh folds is not.
     """
     train_rows = np.asarray(train_rows, dtype=int)
     y = bench.target[train_rows]
@@ -247,7 +247,7 @@ def tune(
             for s in seeds
         ]
         logger.info("tuned plan vs default on fresh folds: gains %s", np.round(gains, 3))
-        return float(np.mean(gains)) > 0.0
+        return float(np.mean(gains)) > kendall_tau_standard_error(len(y))
 
     def objective(trial: optuna.Trial):
         chosen, params = _suggest(trial, groups)

@@ -134,8 +134,10 @@ def test_tuner_skips_a_mean_of_no_base_predictors(tmp_path, timed_bench):
     assert profile.params["base_predictors"] or profile.params["meta"] != "mean"
 
 
-@pytest.mark.parametrize("fresh_folds_agree", [False, True])
-def test_a_lucky_cv_score_must_survive_fresh_folds(monkeypatch, timed_bench, fresh_folds_agree):
+@pytest.mark.parametrize("fresh_gain, keeps_default", [(-0.2, True), (0.05, True), (0.2, False)])
+def test_a_lucky_cv_score_must_survive_fresh_folds(
+    monkeypatch, timed_bench, fresh_gain, keeps_default
+):
     from omni import tuning
 
     def fake_cv(model, X, y, random_state=0, folds=5):
@@ -144,16 +146,17 @@ def test_a_lucky_cv_score_must_survive_fresh_folds(monkeypatch, timed_bench, fre
         )
         if random_state == 0:  # the study's own folds: every other plan looks far better
             return 0.3 if default else 0.95
-        return 0.5 if default == fresh_folds_agree else 0.6  # fresh folds
+        return 0.5 if default else 0.5 + fresh_gain  # fresh folds: the unbiased re-estimate
 
     monkeypatch.setattr(tuning, "cv_kendall_tau", fake_cv)
+    # 60 architectures: one standard error of tau is 0.089, so a fresh gain of 0.05 is noise
     profile, study = tune(timed_bench, np.arange(60), Budget(10.0), n_trials=4, random_state=0)
     assert len(study.trials) == 4
     is_default = (
         profile.params["base_predictors"] == tuning.DEFAULT_PARAMS["base_predictors"]
         and profile.params["meta"] == tuning.DEFAULT_PARAMS["meta"]
     )
-    assert is_default != fresh_folds_agree
+    assert is_default == keeps_default
 
 
 def test_multi_objective_front(timed_bench):
