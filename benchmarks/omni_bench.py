@@ -8,7 +8,8 @@ architectures; for every query budget the script scores
 
 - ``omni``: the untuned plan (cheapest-first groups within the budget, default stack);
 - ``omni-tuned``: the plan Optuna picks on the *training* architectures only (CV Kendall tau);
-- every single base predictor whose inputs fit the budget.
+- every single base predictor whose inputs fit the budget, trained ones and those that fit
+  nothing (each proxy, the low-fidelity column, early stopping and SoTL-E at each fidelity).
 
 Budgets: ``encoding`` (architecture encodings only), ``zero-cost`` (encodings + proxies within
 5 s per architecture), ``zero-cost-all`` (every proxy, when they cost more than 5 s together), ``low-fidelity`` (+ the benchmark's low-fidelity columns, e.g. NB201's
@@ -34,7 +35,7 @@ from omni.data import load_benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import class_groups, uniform_split
 from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix, lc_groups
-from omni.predictors import available
+from omni.predictors import PredictorSpec, available, resolve
 from omni.reporting import format_table, write_json
 from omni.tuning import default_plan, plan_cost, tune
 
@@ -107,6 +108,42 @@ def single_scores(bench, singles, train, test, seed, n) -> dict:
             out[name] = (g, score_predictions(bench.target[test], model.predict(Xt)))
         _SINGLE_CACHE[key] = out
     return _SINGLE_CACHE[key]
+
+
+def training_free_records(bench_name, bench_arg, seed, sizes, test_size) -> list[dict]:
+    """Predictors that fit nothing: each proxy, each low-fidelity column, and early stopping /
+    SoTL-E at every fidelity the low-fidelity budget offers -- scored on the seed's test set."""
+    from base_predictors.column import ColumnPredictor
+
+    bench = load_benchmark(bench_arg)
+    split = uniform_split(
+        bench, test_size, max(sizes), random_state=seed, groups=class_groups(bench)
+    )
+    lc = lc_groups(bench)
+    fidelities = sorted({int(g.rsplit("@", 1)[1]) for g in lc})
+    names = list(bench.proxies) + [f"{p}@{e}" for e in fidelities for p in ("early-stop", "sotle")]
+    specs = [s for s in resolve(bench, names) if not s.needs_training]
+    columns = [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra]
+    specs += [
+        PredictorSpec(c, "low-fidelity", (c,), lambda rs: ColumnPredictor(), False) for c in columns
+    ]
+    records = []
+    for spec in specs:
+        X, _ = feature_matrix(bench, spec.groups, split.test)
+        scores = score_predictions(bench.target[split.test], spec.make(seed).fit(X).predict(X))
+        cost = plan_cost(bench, list(spec.groups))
+        low_fidelity = any(g.startswith(("lc:", "extra:")) for g in spec.groups)
+        for budget_name, (budget, _) in budgets(bench).items():
+            if budget_name == "encoding":
+                continue
+            if budget_name != "low-fidelity" and (low_fidelity or cost > budget.query_seconds):
+                continue
+            for n in sizes:
+                base = {"benchmark": bench_name, "budget": budget_name, "train_size": n}
+                records.append(
+                    {**base, "seed": seed, "predictor": spec.name, **scores, "query_seconds": cost}
+                )
+    return records
 
 
 def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict]:
@@ -271,6 +308,8 @@ def main(argv=None) -> int:
         for name, arg, seed in tasks
     )
     records = [r for part in parts for r in part]
+    for name, arg, seed in tasks:  # cheap, so computed afresh rather than cached
+        records += training_free_records(name, arg, seed, sizes, args.test_size)
     rows = summarize(records)
     print(
         format_table(
