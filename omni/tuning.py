@@ -258,10 +258,11 @@ def tune(
         trial.set_constraint("query_seconds_over_budget", violation[0])
         if not chosen:
             return (-1.0, 1e9) if multi_objective else -1.0
-        if params["meta"] == "mean" and not params["base_predictors"]:
-            raise optuna.TrialPruned("meta='mean' needs at least one base predictor")
         start = time.perf_counter()
-        tau = plan_score(chosen, params, random_state)
+        try:
+            tau = plan_score(chosen, params, random_state)
+        except OmniError as err:  # a combination the composite rejects (e.g. a mean of nothing)
+            raise optuna.TrialPruned(str(err)) from None
         trial.set_user_attr("seconds", time.perf_counter() - start)
         return (tau, cost) if multi_objective else tau
 
