@@ -11,13 +11,72 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+from sklearn.model_selection import KFold
 
 from base_predictors.base import BasePredictor, CostProfile
+from features.errors import InvalidInputError
+
+#: powers ``power="auto"`` chooses from: 1 weighs columns almost evenly, 32 all but picks one
+AUTO_POWERS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+def _column_taus(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    taus = np.zeros(X.shape[1])
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        ok = np.isfinite(col)
+        if ok.sum() >= 3 and np.ptp(col[ok]) > 0:
+            tau = stats.kendalltau(col[ok], y[ok])[0]
+            taus[j] = 0.0 if not np.isfinite(tau) else tau
+    return taus
+
+
+def _weights(taus: np.ndarray, min_abs_tau: float, power: float) -> np.ndarray:
+    keep = np.abs(taus) >= min_abs_tau
+    if not keep.any():
+        keep[:] = True
+    weights = np.sign(taus) * np.abs(taus) ** power * keep
+    total = np.abs(weights).sum()
+    return weights / total if total > 0 else np.full(len(taus), 1.0 / len(taus))
+
+
+def _ranks(X: np.ndarray, reference: list[np.ndarray]) -> np.ndarray:
+    """Each value's position among its column's reference values, in [0, 1]; NaN -> 0.5.
+
+    A reference value gets its mid-rank; values in between are interpolated, and values beyond
+    the ends approach 0 or 1 exponentially (at the mean reference spacing), so that the map is
+    strictly increasing: test architectures that fall between two training architectures keep
+    their order instead of tying.
+    """
+    ranks = np.full(X.shape, 0.5)
+    for j, ref in enumerate(reference):
+        ok = np.isfinite(X[:, j])
+        if not len(ref) or not ok.any():
+            continue
+        values, first, counts = np.unique(ref, return_index=True, return_counts=True)
+        mid = (first + counts / 2.0) / len(ref)
+        span = values[-1] - values[0]
+        scale = span / len(ref) if span > 0 else 1.0
+        x = X[ok, j]
+        r = np.interp(x, values, mid)
+        below, above = x < values[0], x > values[-1]
+        r[below] = mid[0] * np.exp(-(values[0] - x[below]) / scale)
+        r[above] = 1.0 - (1.0 - mid[-1]) * np.exp(-(x[above] - values[-1]) / scale)
+        ranks[ok, j] = r
+    return ranks
+
+
+def _references(X: np.ndarray) -> list[np.ndarray]:
+    return [np.sort(col[np.isfinite(col)]) for col in X.T]
 
 
 class RankEnsemblePredictor(BasePredictor):
-    """Weighted mean of training-set-relative ranks; weights = train Kendall tau per column.
+    """Weighted mean of training-set-relative ranks; weights = train Kendall tau per column,
+    raised to ``power`` (1: near-even mix; large: the best column alone).
 
+    ``power="auto"``: the power of :data:`AUTO_POWERS` whose weights rank held-out
+    architectures best, by ``cv``-fold cross-validation on the training set (the held-out
+    ranks of all folds pooled into one Kendall tau, ``repeats`` fold draws averaged).
     ``min_abs_tau``: columns whose train tau is weaker are dropped (all kept if none pass).
     A NaN score takes the middle rank (0.5): a failed proxy says nothing either way.
     """
@@ -26,43 +85,55 @@ class RankEnsemblePredictor(BasePredictor):
     cost = CostProfile(needs_training=True, fit_complexity="O(n log n)", feature_cost="inputs")
     allow_nan = True
 
-    def __init__(self, min_abs_tau: float = 0.0, power: float = 1.0) -> None:
+    def __init__(
+        self,
+        min_abs_tau: float = 0.0,
+        power: float | str = 1.0,
+        cv: int = 5,
+        repeats: int = 3,
+        random_state: int | None = None,
+    ) -> None:
         self.min_abs_tau = min_abs_tau
         self.power = power
+        self.cv = cv
+        self.repeats = repeats
+        self.random_state = random_state
 
     def fit(self, X, y) -> RankEnsemblePredictor:
         X, y = self._validate_fit(X, y)
-        taus = np.zeros(X.shape[1])
-        self.reference_ = []
-        for j in range(X.shape[1]):
-            col = X[:, j]
-            ok = np.isfinite(col)
-            self.reference_.append(np.sort(col[ok]))
-            if ok.sum() >= 3 and np.ptp(col[ok]) > 0:
-                tau = stats.kendalltau(col[ok], y[ok])[0]
-                taus[j] = 0.0 if not np.isfinite(tau) else tau
-        keep = np.abs(taus) >= self.min_abs_tau
-        if not keep.any():
-            keep[:] = True
-        weights = np.sign(taus) * np.abs(taus) ** self.power * keep
-        total = np.abs(weights).sum()
-        self.taus_ = taus
-        self.weights_ = weights / total if total > 0 else np.full(X.shape[1], 1.0 / X.shape[1])
+        if self.power == "auto":
+            self.power_ = self._choose_power(X, y)
+        elif isinstance(self.power, str):
+            raise InvalidInputError(f"power must be a number or 'auto', got {self.power!r}")
+        else:
+            self.power_ = float(self.power)
+        self.reference_ = _references(X)
+        self.taus_ = _column_taus(X, y)
+        self.weights_ = _weights(self.taus_, self.min_abs_tau, self.power_)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
         return self
 
-    def _ranks(self, X: np.ndarray) -> np.ndarray:
-        ranks = np.full(X.shape, 0.5)
-        for j, ref in enumerate(self.reference_):
-            ok = np.isfinite(X[:, j])
-            if len(ref):
-                lo = np.searchsorted(ref, X[ok, j], side="left")
-                hi = np.searchsorted(ref, X[ok, j], side="right")
-                ranks[ok, j] = (lo + hi) / (2.0 * len(ref))
-        return ranks
+    def _choose_power(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The power whose pooled held-out Kendall tau is highest (ties: the smaller power)."""
+        n_splits = min(int(self.cv), len(y))
+        if n_splits < 2:
+            return AUTO_POWERS[0]
+        scores = np.zeros(len(AUTO_POWERS))
+        for repeat in range(int(self.repeats)):
+            seed = None if self.random_state is None else self.random_state + repeat
+            held = np.zeros((len(y), len(AUTO_POWERS)))
+            for train, test in KFold(n_splits, shuffle=True, random_state=seed).split(X):
+                ranks = _ranks(X[test], _references(X[train])) - 0.5
+                taus = _column_taus(X[train], y[train])
+                for p, power in enumerate(AUTO_POWERS):
+                    held[test, p] = ranks @ _weights(taus, self.min_abs_tau, power)
+            for p in range(len(AUTO_POWERS)):
+                tau = stats.kendalltau(held[:, p], y)[0]
+                scores[p] += 0.0 if not np.isfinite(tau) else tau
+        return AUTO_POWERS[int(np.argmax(scores))]
 
     def predict(self, X) -> np.ndarray:
         X = self._validate_predict(X)
-        score = (self._ranks(X) - 0.5) @ self.weights_
+        score = (_ranks(X, self.reference_) - 0.5) @ self.weights_
         # on the target's scale, so that a meta-model can mix it with other predictions
         return self.y_mean_ + 2.0 * self.y_std_ * score

@@ -7,7 +7,10 @@ On NB201 CIFAR-10 (shared data) and the built-in nb201-digits, under the study's
 
 - encodings: one-hot + op counts vs graph features, each with every zero-cost proxy;
 - level 1 over the same three base predictors (ranking XGBoost, random forest, extra trees):
-  the plain mean, ridge on out-of-fold predictions, NGBoost on out-of-fold predictions;
+  the rank ensemble (the default), the plain mean, ridge and NGBoost on out-of-fold predictions;
+- with the low-fidelity columns as well (NB201's 12-epoch accuracy; the built-in benchmark's
+  learning-curve statistics at 1/3/6 epochs): the rank ensemble, which may lean on one of them
+  directly, against the plain mean;
 - the single base predictors alone.
 
 Writes benchmarks/results/composite_ablation.json.
@@ -23,7 +26,7 @@ from _common import RESULTS, default_data_dir
 
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
-from omni.feature_groups import expand_groups, feature_matrix
+from omni.feature_groups import expand_groups, feature_matrix, lc_groups
 from omni.predictor import OmniPredictor
 from omni.predictors import PredictorSpec
 from omni.reporting import format_table, write_json
@@ -42,13 +45,24 @@ def spec(bench, name: str, groups: list[str], **params) -> PredictorSpec:
     )
 
 
+def low_fidelity(bench) -> list[str]:
+    return [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra] + lc_groups(bench)
+
+
 def variants(bench) -> list[PredictorSpec]:
+    lowfi = ["graph", "zc:*", *low_fidelity(bench)]
     out = [
         spec(bench, "mean3 onehot+opcount+zc", ["onehot", "opcount", "zc:*"], meta="mean"),
+        spec(bench, "rank3 graph+zc", ["graph", "zc:*"], meta="rank"),
         spec(bench, "mean3 graph+zc", ["graph", "zc:*"], meta="mean"),
-        spec(bench, "ridge3 graph+zc", ["graph", "zc:*"], meta="ridge"),
-        spec(bench, "ngboost3 graph+zc", ["graph", "zc:*"], meta="ngboost"),
+        spec(bench, "ridge3 graph+zc", ["graph", "zc:*"], meta="ridge", passthrough=False),
+        spec(bench, "ngboost3 graph+zc", ["graph", "zc:*"], meta="ngboost", passthrough=False),
     ]
+    if len(lowfi) > 2:
+        out += [
+            spec(bench, "rank3 graph+zc+low-fidelity", lowfi, meta="rank"),
+            spec(bench, "mean3 graph+zc+low-fidelity", lowfi, meta="mean"),
+        ]
     for base in BASES:
         kind = base.split("@")[0]
         out.append(

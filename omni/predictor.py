@@ -1,8 +1,11 @@
 """``OmniPredictor``: the stacked composite of White et al. (2021), generalised.
 
 Level 0: the raw feature columns (optionally passed through) and out-of-fold predictions of
-base predictors, each reading only its own column groups. Level 1: a meta-regressor (NGBoost
-for a predictive distribution, XGBoost, or ridge for very few training architectures).
+base predictors, each reading only its own column groups. Level 1: a meta-regressor -- by
+default a rank ensemble that weighs the base predictions and the raw low-fidelity columns by
+their Kendall tau, sharpening the weights as far as cross-validation says (so with few architectures
+it can lean on one dominant column, such as a late learning-curve statistic); or NGBoost for a
+predictive distribution, XGBoost, ridge, or a plain mean.
 Stacking, out-of-fold prediction and column selection are scikit-learn's own
 (``StackingRegressor``, ``ColumnTransformer``); only the choice of pieces is ours.
 """
@@ -58,8 +61,9 @@ COLUMN_SETS = {
     "lc": ("lc:",),
     "extra": ("extra:",),
     "scores": ("zc:", "lc:", "extra:"),
+    "fidelity": ("lc:", "extra:"),  # learning-curve statistics, low-fidelity measurements
 }
-META_KINDS = ("ngboost", "xgboost", "ridge", "mean")
+META_KINDS = ("ngboost", "xgboost", "ridge", "mean", "rank")
 
 
 def _group_of(label: str) -> str:
@@ -141,10 +145,12 @@ class OmniPredictor(BasePredictor):
         ``"zc:jacov"``, ``"lc:sotl_e@12"``). ``None``: every column is treated as ``"all"``.
     base_predictors : ``"kind@column_set"`` entries, e.g. ``("xgb-rank@all", "rank@scores")``;
         kinds :data:`BASE_KINDS`, column sets :data:`COLUMN_SETS`. Empty: the meta-model alone.
-    passthrough : give the raw columns to the meta-model as well.
-    meta : ``"ngboost"`` (mean and std), ``"xgboost"``, ``"ridge"``, or ``"mean"`` (the plain
-        average of the base predictors, no level-1 fit: steadiest with very few architectures;
-        ``passthrough`` does not apply).
+    passthrough : give the raw columns to the meta-model as well (the rank meta-model takes
+        only the low-fidelity columns, ``lc:`` and ``extra:``; see :meth:`_rank_meta`).
+    meta : ``"rank"`` (:class:`RankEnsemblePredictor` over the out-of-fold predictions; its
+        ``power`` defaults to ``"auto"``; predictions are a rank score on the target's scale),
+        ``"ngboost"`` (mean and std), ``"xgboost"``, ``"ridge"``, or ``"mean"`` (the plain
+        average of the base predictors, no level-1 fit; ``passthrough`` does not apply).
     meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
     cv : folds of the out-of-fold level-0 predictions.
     """
@@ -157,8 +163,8 @@ class OmniPredictor(BasePredictor):
         self,
         columns: Sequence[str] | None = None,
         base_predictors: Sequence[str] = ("xgb-rank@all", "rf@all", "et@all"),
-        passthrough: bool = False,
-        meta: str = "mean",
+        passthrough: bool = True,
+        meta: str = "rank",
         meta_params: dict | None = None,
         cv: int = 5,
         random_state: int | None = None,
@@ -199,6 +205,9 @@ class OmniPredictor(BasePredictor):
             return XGBPredictor(random_state=rs, **params), {}
         if self.meta == "mean":
             return None, params
+        if self.meta == "rank":
+            power = params.pop("power", "auto")
+            return RankEnsemblePredictor(power=power, random_state=rs), params
         if self.meta == "ridge":
             return (
                 make_pipeline(
@@ -230,6 +239,25 @@ class OmniPredictor(BasePredictor):
             )
         return estimators
 
+    def _rank_meta(self, meta, labels: list[str], n_base: int) -> Pipeline:
+        """The rank meta-model's inputs: the base predictions and, passed through, only the
+        low-fidelity columns (``lc:``, ``extra:``).
+
+        Those measure the target itself, so one of them may deserve most of the weight. Zero-cost
+        proxies are left to the base predictors: with 20 architectures a weak proxy's Kendall tau
+        can look like the best column by luck (measured: grasp, tau 0.34 on all of NB201, scored
+        0.77 on one 20-architecture sample), and the meta-model would follow it.
+        """
+        direct = column_indices(labels, "fidelity") if self.passthrough or not n_base else []
+        keep = list(range(n_base)) + [n_base + i for i in direct]
+        if not keep:
+            raise OmniError(
+                "meta='rank' weighs base predictors and low-fidelity columns (lc:, extra:); "
+                "there are neither"
+            )
+        select = ColumnTransformer([("cols", "passthrough", keep)], remainder="drop")
+        return Pipeline([("select", select), ("model", meta)])
+
     # ------------------------------------------------------------------ estimator API
     def fit(self, X, y) -> OmniPredictor:
         X, y = self._validate_fit(X, y)
@@ -242,6 +270,8 @@ class OmniPredictor(BasePredictor):
         if unused:
             raise OmniError(f"unknown {self.meta} hyper-parameters: {sorted(unused)}")
         base = self._make_base(labels)
+        if self.meta == "rank":
+            meta = self._rank_meta(meta, labels, len(base))
         if self.meta == "mean":
             if not base:
                 raise OmniError("meta='mean' averages base predictors; give at least one")

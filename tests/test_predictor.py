@@ -38,7 +38,7 @@ def test_estimator_contract():
     check_estimator(OmniPredictor(cv=2))
 
 
-@pytest.mark.parametrize("meta", ["ridge", "ngboost", "xgboost", "mean"])
+@pytest.mark.parametrize("meta", ["rank", "ridge", "ngboost", "xgboost", "mean"])
 def test_learns_and_is_deterministic(toy_bench, meta):
     split = uniform_split(toy_bench, 100, 100, random_state=0)
     X, y, cols = xy(toy_bench, split.train)
@@ -64,7 +64,7 @@ def test_nan_features_are_handled(toy_bench):
     split = uniform_split(toy_bench, 50, 100, random_state=2)
     X, y, cols = xy(toy_bench, split.train)
     X[::3, -1] = np.nan
-    for meta in ("ridge", "ngboost", "xgboost", "mean"):
+    for meta in ("rank", "ridge", "ngboost", "xgboost", "mean"):
         pred = OmniPredictor(columns=cols, meta=meta, random_state=0).fit(X, y).predict(X)
         assert np.isfinite(pred).all()
 
@@ -85,6 +85,47 @@ def test_mean_meta_averages_the_base_predictors(toy_bench):
     )
     with pytest.raises(OmniError, match="at least one"):
         OmniPredictor(columns=cols, base_predictors=(), meta="mean").fit(X, y)
+
+
+def test_rank_meta_weighs_predictions_and_low_fidelity_columns_only(toy_bench):
+    toy_bench.extra["val_acc_early"] = toy_bench.target + 1.0
+    X, cols = feature_matrix(toy_bench, ["onehot", "zc:*", "extra:val_acc_early"], np.arange(60))
+    y = toy_bench.target[:60]
+    for bases, passthrough, expected in [
+        (("xgb-rank@all", "rf@all"), True, 2 + 1),  # not the proxies, not the encodings
+        (("xgb-rank@all", "rf@all"), False, 2),
+        ((), False, 1),
+    ]:
+        model = OmniPredictor(
+            columns=cols, base_predictors=bases, passthrough=passthrough, meta="rank"
+        ).fit(X, y)
+        final = model.model_.final_estimator_ if bases else model.model_
+        assert final.named_steps["model"].n_features_in_ == expected
+    onehot = [k for k, c in enumerate(cols) if c.startswith("onehot")]
+    with pytest.raises(OmniError, match="neither"):
+        OmniPredictor(columns=[cols[k] for k in onehot], base_predictors=(), meta="rank").fit(
+            X[:, onehot], y
+        )
+
+
+def test_rank_meta_leans_on_a_dominant_low_fidelity_column_with_few_architectures(toy_bench):
+    """20 architectures, one near-perfect low-fidelity column: trees cannot learn it that well."""
+    rng = np.random.default_rng(7)
+    toy_bench.extra["late"] = toy_bench.target + rng.normal(0, 0.5, len(toy_bench))
+    split = uniform_split(toy_bench, 200, 20, random_state=3)
+    groups = ["onehot", "zc:*", "extra:late"]
+    X, cols = feature_matrix(toy_bench, groups, split.train)
+    Xt, _ = feature_matrix(toy_bench, groups, split.test)
+    y, yt = toy_bench.target[split.train], toy_bench.target[split.test]
+    late = stats.kendalltau(yt, Xt[:, cols.index("extra:late")])[0]
+    tau = {
+        meta: stats.kendalltau(
+            yt, OmniPredictor(columns=cols, meta=meta, random_state=0).fit(X, y).predict(Xt)
+        )[0]
+        for meta in ("rank", "mean")
+    }
+    assert tau["rank"] >= late - 0.03
+    assert tau["rank"] > tau["mean"] + 0.05
 
 
 def test_bad_input(toy_bench):

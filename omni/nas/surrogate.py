@@ -36,7 +36,11 @@ def default_predictor(
         return xgb_ensemble(random_state=random_state)
     # the plan the committed search benchmark measured: ranking XGBoost alone at level 0, cheap
     # enough to refit after every query
-    params: dict[str, Any] = {"base_predictors": ("xgb-rank@all",), "meta": "ridge"}
+    params: dict[str, Any] = {
+        "base_predictors": ("xgb-rank@all",),
+        "meta": "ridge",
+        "passthrough": False,
+    }
     if distribution:
         params["meta"] = "ngboost"
         if meta_estimators is not None:

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.utils.estimator_checks import check_estimator
+
+from base_predictors.rank_ensemble import AUTO_POWERS, RankEnsemblePredictor
+from features.errors import InvalidInputError
+
+
+def test_estimator_contract():
+    check_estimator(RankEnsemblePredictor(power="auto", cv=3, repeats=1, random_state=0))
+
+
+def one_good_column(n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Column 0 ranks the target almost perfectly; eight others only weakly."""
+    y = rng.normal(size=n)
+    good = y + rng.normal(0, 0.1, n)
+    weak = y[:, None] + rng.normal(0, 2.0, (n, 8))
+    return np.column_stack([good, weak]), y
+
+
+def split_signal(n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Four independent columns, each a quarter of the target."""
+    X = rng.uniform(size=(n, 4))
+    return X, X.sum(axis=1)
+
+
+@pytest.mark.parametrize(
+    "make, powers", [(one_good_column, AUTO_POWERS[3:]), (split_signal, AUTO_POWERS[:2])]
+)
+def test_auto_power_picks_one_column_or_mixes_as_the_data_asks(make, powers):
+    rng = np.random.default_rng(0)
+    X, y = make(60, rng)
+    Xt, yt = make(500, rng)
+    auto = RankEnsemblePredictor(power="auto", random_state=0).fit(X, y)
+    assert auto.power_ in powers
+    tau = {
+        p: stats.kendalltau(yt, RankEnsemblePredictor(power=p).fit(X, y).predict(Xt))[0]
+        for p in AUTO_POWERS
+    }
+    chosen = stats.kendalltau(yt, auto.predict(Xt))[0]
+    assert chosen >= max(tau.values()) - 0.03
+    assert chosen > min(tau.values()) + 0.05
+
+
+def test_auto_power_is_deterministic_per_seed():
+    X, y = one_good_column(40, np.random.default_rng(1))
+    a = RankEnsemblePredictor(power="auto", random_state=5).fit(X, y).predict(X)
+    b = RankEnsemblePredictor(power="auto", random_state=5).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_score_takes_the_middle_rank():
+    X, y = split_signal(50, np.random.default_rng(2))
+    model = RankEnsemblePredictor().fit(X, y)
+    probe = np.tile(np.median(X, axis=0), (2, 1))
+    probe[1, 0] = np.nan
+    np.testing.assert_allclose(model.predict(probe[:1]), model.predict(probe[1:]), atol=0.05)
+
+
+def test_bad_power_is_a_clear_error():
+    X, y = split_signal(20, np.random.default_rng(3))
+    with pytest.raises(InvalidInputError, match="power"):
+        RankEnsemblePredictor(power="best").fit(X, y)
+
+
+def test_test_architectures_between_training_ones_keep_their_order():
+    """Ranks relative to 10 training values must not collapse 200 test values into ties."""
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(10, 1)), rng.normal(size=10)
+    y = X[:, 0] + 0.1 * y
+    Xt = rng.normal(0, 3, size=(200, 1))  # many beyond the training range, too
+    pred = RankEnsemblePredictor().fit(X, y).predict(Xt)
+    assert len(np.unique(pred)) == 200
+    assert stats.kendalltau(Xt[:, 0], pred)[0] == pytest.approx(1.0)
+    np.testing.assert_array_less(pred, y.mean() + 2 * y.std() * 0.5 + 1e-9)  # bounded
