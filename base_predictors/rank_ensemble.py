@@ -31,11 +31,15 @@ def _column_taus(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return taus
 
 
-def _weights(taus: np.ndarray, min_abs_tau: float, power: float) -> np.ndarray:
+def _weights(
+    taus: np.ndarray, min_abs_tau: float, power: float, nonnegative: tuple[int, ...] = ()
+) -> np.ndarray:
     keep = np.abs(taus) >= min_abs_tau
     if not keep.any():
         keep[:] = True
     weights = np.sign(taus) * np.abs(taus) ** power * keep
+    idx = list(nonnegative)
+    weights[idx] = np.maximum(weights[idx], 0.0)
     total = np.abs(weights).sum()
     return weights / total if total > 0 else np.full(len(taus), 1.0 / len(taus))
 
@@ -78,6 +82,8 @@ class RankEnsemblePredictor(BasePredictor):
     architectures best, by ``cv``-fold cross-validation on the training set (the held-out
     ranks of all folds pooled into one Kendall tau, ``repeats`` fold draws averaged).
     ``min_abs_tau``: columns whose train tau is weaker are dropped (all kept if none pass).
+    ``nonnegative``: indices of columns that may not get a negative weight (predictions of other
+    models: a negative tau on a few architectures is noise, not a reason to invert them).
     A NaN score takes the middle rank (0.5): a failed proxy says nothing either way.
     """
 
@@ -91,12 +97,14 @@ class RankEnsemblePredictor(BasePredictor):
         power: float | str = 1.0,
         cv: int = 5,
         repeats: int = 3,
+        nonnegative: tuple[int, ...] = (),
         random_state: int | None = None,
     ) -> None:
         self.min_abs_tau = min_abs_tau
         self.power = power
         self.cv = cv
         self.repeats = repeats
+        self.nonnegative = nonnegative
         self.random_state = random_state
 
     def fit(self, X, y) -> RankEnsemblePredictor:
@@ -109,7 +117,7 @@ class RankEnsemblePredictor(BasePredictor):
             self.power_ = float(self.power)
         self.reference_ = _references(X)
         self.taus_ = _column_taus(X, y)
-        self.weights_ = _weights(self.taus_, self.min_abs_tau, self.power_)
+        self.weights_ = _weights(self.taus_, self.min_abs_tau, self.power_, tuple(self.nonnegative))
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
         return self
 
@@ -126,7 +134,9 @@ class RankEnsemblePredictor(BasePredictor):
                 ranks = _ranks(X[test], _references(X[train])) - 0.5
                 taus = _column_taus(X[train], y[train])
                 for p, power in enumerate(AUTO_POWERS):
-                    held[test, p] = ranks @ _weights(taus, self.min_abs_tau, power)
+                    held[test, p] = ranks @ _weights(
+                        taus, self.min_abs_tau, power, tuple(self.nonnegative)
+                    )
             for p in range(len(AUTO_POWERS)):
                 tau = stats.kendalltau(held[:, p], y)[0]
                 scores[p] += 0.0 if not np.isfinite(tau) else tau

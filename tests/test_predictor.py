@@ -99,8 +99,9 @@ def test_rank_meta_weighs_predictions_and_low_fidelity_columns_only(toy_bench):
         model = OmniPredictor(
             columns=cols, base_predictors=bases, passthrough=passthrough, meta="rank"
         ).fit(X, y)
-        final = model.model_.final_estimator_ if bases else model.model_
-        assert final.named_steps["model"].n_features_in_ == expected
+        final = (model.model_.final_estimator_ if bases else model.model_).named_steps["model"]
+        assert final.n_features_in_ == expected
+        assert final.nonnegative == tuple(range(len(bases)))  # base predictions never inverted
     onehot = [k for k, c in enumerate(cols) if c.startswith("onehot")]
     with pytest.raises(OmniError, match="neither"):
         OmniPredictor(columns=[cols[k] for k in onehot], base_predictors=(), meta="rank").fit(

@@ -76,3 +76,15 @@ def test_test_architectures_between_training_ones_keep_their_order():
     assert len(np.unique(pred)) == 200
     assert stats.kendalltau(Xt[:, 0], pred)[0] == pytest.approx(1.0)
     np.testing.assert_array_less(pred, y.mean() + 2 * y.std() * 0.5 + 1e-9)  # bounded
+
+
+def test_nonnegative_columns_are_never_inverted():
+    """A model's prediction that ranks backwards on a few architectures gets weight 0, not -1."""
+    X, y = split_signal(40, np.random.default_rng(5))
+    X = np.column_stack([-X[:, 0], X[:, 1:]])  # column 0 anti-correlates
+    free = RankEnsemblePredictor().fit(X, y)
+    held = RankEnsemblePredictor(nonnegative=(0,)).fit(X, y)
+    assert free.weights_[0] < 0
+    assert held.weights_[0] == 0 and (held.weights_[1:] > 0).all()
+    auto = RankEnsemblePredictor(power="auto", nonnegative=(0,), random_state=0).fit(X, y)
+    assert auto.weights_[0] == 0
