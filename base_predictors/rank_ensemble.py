@@ -127,6 +127,7 @@ class RankEnsemblePredictor(BasePredictor):
         if n_splits < 2:
             return AUTO_POWERS[0]
         scores = np.zeros(len(AUTO_POWERS))
+        nonnegative = tuple(self.nonnegative)
         for repeat in range(int(self.repeats)):
             seed = None if self.random_state is None else self.random_state + repeat
             held = np.zeros((len(y), len(AUTO_POWERS)))
@@ -134,9 +135,7 @@ class RankEnsemblePredictor(BasePredictor):
                 ranks = _ranks(X[test], _references(X[train])) - 0.5
                 taus = _column_taus(X[train], y[train])
                 for p, power in enumerate(AUTO_POWERS):
-                    held[test, p] = ranks @ _weights(
-                        taus, self.min_abs_tau, power, tuple(self.nonnegative)
-                    )
+                    held[test, p] = ranks @ _weights(taus, self.min_abs_tau, power, nonnegative)
             for p in range(len(AUTO_POWERS)):
                 tau = stats.kendalltau(held[:, p], y)[0]
                 scores[p] += 0.0 if not np.isfinite(tau) else tau

@@ -22,11 +22,11 @@ import argparse
 import sys
 import time
 
-from _common import RESULTS, default_data_dir
+from _common import RESULTS, default_data_dir, low_fidelity_groups
 
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
-from omni.feature_groups import expand_groups, feature_matrix, lc_groups
+from omni.feature_groups import expand_groups, feature_matrix
 from omni.predictor import OmniPredictor
 from omni.predictors import PredictorSpec
 from omni.reporting import format_table, write_json
@@ -45,12 +45,8 @@ def spec(bench, name: str, groups: list[str], **params) -> PredictorSpec:
     )
 
 
-def low_fidelity(bench) -> list[str]:
-    return [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra] + lc_groups(bench)
-
-
 def variants(bench) -> list[PredictorSpec]:
-    lowfi = ["graph", "zc:*", *low_fidelity(bench)]
+    lowfi = ["graph", "zc:*", *low_fidelity_groups(bench)]
     out = [
         spec(bench, "mean3 onehot+opcount+zc", ["onehot", "opcount", "zc:*"], meta="mean"),
         spec(bench, "rank3 graph+zc", ["graph", "zc:*"], meta="rank"),

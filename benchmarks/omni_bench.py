@@ -27,7 +27,7 @@ import sys
 import time
 
 import numpy as np
-from _common import REPO, RESULTS, default_data_dir
+from _common import REPO, RESULTS, default_data_dir, low_fidelity_columns, low_fidelity_groups
 from joblib import Parallel, delayed
 
 from omni.budget import Budget
@@ -44,8 +44,7 @@ PARTS = REPO / "runs" / "omni_bench"
 
 def budgets(bench) -> dict[str, tuple[Budget, list[str]]]:
     """name -> (budget, extra groups allowed on top of encodings and proxies)."""
-    lowfi = [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra]
-    lowfi += lc_groups(bench)
+    lowfi = low_fidelity_groups(bench)
     out = {"encoding": (Budget(0.02), []), "zero-cost": (Budget(5.0), [])}
     every_proxy = plan_cost(bench, expand_groups(bench, ["zc:*"]))
     if every_proxy > 5.0:  # NB201's published per-proxy seconds add up to 8.1 s
@@ -123,7 +122,7 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size) -> list
     fidelities = sorted({int(g.rsplit("@", 1)[1]) for g in lc})
     names = list(bench.proxies) + [f"{p}@{e}" for e in fidelities for p in ("early-stop", "sotle")]
     specs = [s for s in resolve(bench, names) if not s.needs_training]
-    columns = [f"extra:{c}" for c in ("val_acc_12ep",) if c in bench.extra]
+    columns = low_fidelity_columns(bench)
     specs += [
         PredictorSpec(c, "low-fidelity", (c,), lambda rs: ColumnPredictor(), False) for c in columns
     ]

@@ -256,7 +256,7 @@ class OmniPredictor(BasePredictor):
                 "there are neither"
             )
         select = ColumnTransformer([("cols", "passthrough", keep)], remainder="drop")
-        meta = clone(meta).set_params(nonnegative=tuple(range(n_base)))
+        meta.set_params(nonnegative=tuple(range(n_base)))  # never invert a base predictor
         return Pipeline([("select", select), ("model", meta)])
 
     # ------------------------------------------------------------------ estimator API
