@@ -109,6 +109,18 @@ def test_rank_meta_weighs_predictions_and_low_fidelity_columns_only(toy_bench):
         )
 
 
+def test_rank_meta_reads_each_curve_statistic_at_its_latest_fidelity_only():
+    """``lc:sotl@3`` is noise next to ``lc:sotl@6`` for level 1; the trees still see both."""
+    rng = np.random.default_rng(0)
+    cols = ["onehot[0]", "lc:sotl@3", "lc:sotl@6", "lc:sovl@3", "extra:val_acc_12ep"]
+    X, y = rng.normal(size=(30, len(cols))), rng.normal(size=30)
+    model = OmniPredictor(columns=cols, base_predictors=("rf@lc",), meta="rank").fit(X, y)
+    final = model.model_.final_estimator_
+    kept = final.named_steps["select"].transformers_[0][2]
+    assert kept == [0, 1 + cols.index("lc:sotl@6"), 1 + cols.index("lc:sovl@3"), 1 + 4]
+    assert model.model_.estimators_[0].named_steps["model"].n_features_in_ == 3
+
+
 def test_rank_meta_leans_on_a_dominant_low_fidelity_column_with_few_architectures(toy_bench):
     """20 architectures, one near-perfect low-fidelity column: trees cannot learn it that well."""
     rng = np.random.default_rng(7)
