@@ -40,6 +40,8 @@ BASE_CHOICES = ("xgb-rank@all", "rf@all", "et@all", "rank@scores", "xgb-small@al
 #: encodings of the untuned plan (graph features beat one-hot, path and op counts on both
 #: NB201 benchmarks in ``benchmarks/omni_bench.py``; the tuner may add the others)
 DEFAULT_ENCODINGS = ("graph",)
+#: powers of the rank meta-model the tuner may fix instead of choosing one by CV ("auto")
+RANK_POWERS = ["auto", 1.0, 4.0, 16.0]
 #: an allowance for the prediction itself (meta-model + base models) per architecture
 PREDICT_SECONDS = 0.01
 
@@ -126,6 +128,8 @@ def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dic
             "colsample_bytree": trial.suggest_float("xgb_colsample_bytree", 0.3, 1.0),
             "min_child_weight": trial.suggest_float("xgb_min_child_weight", 0.5, 10, log=True),
         }
+    elif meta == "rank":
+        meta_params = {"power": trial.suggest_categorical("rank_power", RANK_POWERS)}
     else:
         meta_params = {}
     passthrough = trial.suggest_categorical("passthrough", [True, False]) if base else True
@@ -185,7 +189,8 @@ DEFAULT_PARAMS = {
     "base_predictors": list(_DEFAULTS["base_predictors"]),
     "passthrough": _DEFAULTS["passthrough"],
     "meta": _DEFAULTS["meta"],
-    "meta_params": dict(_DEFAULTS["meta_params"] or {}),
+    # spelled out, so that the tuner's enqueued default trial reads back the same plan
+    "meta_params": dict(_DEFAULTS["meta_params"] or {"power": "auto"}),
 }
 
 
@@ -284,6 +289,8 @@ def tune(
         fixed = {f"use:{g}": g in d_groups for g in groups}
         fixed.update({f"base:{b}": b in d_params["base_predictors"] for b in BASE_CHOICES})
         fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
+        if d_params["meta"] == "rank":
+            fixed["rank_power"] = d_params["meta_params"]["power"]
         study.enqueue_trial(fixed)
     study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
     profile = _best_profile(bench, study, groups, budget, len(train_rows), multi_objective, confirm)
@@ -341,7 +348,7 @@ def _params_of(trial: optuna.trial.FrozenTrial) -> dict:
     p = trial.params
     base = tuple(b for b in BASE_CHOICES if p.get(f"base:{b}"))
     meta = p["meta"]
-    prefix = {"ngboost": "ngb_", "xgboost": "xgb_"}.get(meta)
+    prefix = {"ngboost": "ngb_", "xgboost": "xgb_", "rank": "rank_"}.get(meta)
     meta_params = {k[len(prefix) :]: v for k, v in p.items() if prefix and k.startswith(prefix)}
     return {
         "base_predictors": list(base),

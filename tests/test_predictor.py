@@ -213,6 +213,17 @@ def test_a_lucky_cv_score_must_survive_fresh_folds(
     assert is_default == keeps_default
 
 
+def test_the_first_trial_is_the_untuned_default_plan(monkeypatch, timed_bench):
+    from omni import tuning
+
+    monkeypatch.setattr(tuning, "cv_kendall_tau", lambda *a, **k: 0.5)
+    budget = Budget(10.0)
+    profile, study = tune(timed_bench, np.arange(40), budget, n_trials=1, random_state=0)
+    assert study.trials[0].params["rank_power"] == "auto"
+    assert profile.params == tuning.DEFAULT_PARAMS
+    assert profile.groups == tuning.default_plan(timed_bench, budget)[0]
+
+
 def test_multi_objective_front(timed_bench):
     from omni.tuning import pareto_front
 
