@@ -54,7 +54,7 @@ BASE_KINDS = {
         random_state=rs,
     ),
 }
-#: which column groups a base predictor may read (by column-label prefix)
+#: which column groups a base predictor may read (by column-label prefix; "!": except these)
 COLUMN_SETS = {
     "all": ("",),
     "zc": ("zc:",),
@@ -62,7 +62,8 @@ COLUMN_SETS = {
     "lc": ("lc:",),
     "extra": ("extra:",),
     "scores": ("zc:", "lc:", "extra:"),
-    "fidelity": ("lc:", "extra:"),  # learning-curve statistics, low-fidelity measurements
+    # learning-curve statistics and low-fidelity measurements, not hardware costs
+    "fidelity": ("lc:", "extra:", "!extra:hw_"),
 }
 META_KINDS = ("ngboost", "xgboost", "ridge", "mean", "rank")
 
@@ -79,7 +80,13 @@ def column_indices(columns: Sequence[str], column_set: str) -> list[int]:
         raise OmniError(
             f"unknown column set {column_set!r}; use one of {sorted(COLUMN_SETS)}"
         ) from None
-    return [k for k, c in enumerate(columns) if _group_of(c).startswith(prefixes)]
+    include = tuple(p for p in prefixes if not p.startswith("!"))
+    exclude = tuple(p[1:] for p in prefixes if p.startswith("!"))
+    return [
+        k
+        for k, c in enumerate(columns)
+        if _group_of(c).startswith(include) and not (exclude and _group_of(c).startswith(exclude))
+    ]
 
 
 def _latest_fidelity(labels: Sequence[str], idx: Sequence[int]) -> list[int]:

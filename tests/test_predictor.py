@@ -112,11 +112,12 @@ def test_rank_meta_weighs_predictions_and_low_fidelity_columns_only(toy_bench):
 def test_rank_meta_reads_each_curve_statistic_at_its_latest_fidelity_only():
     """``lc:sotl@3`` is noise next to ``lc:sotl@6`` for level 1; the trees still see both."""
     rng = np.random.default_rng(0)
-    cols = ["onehot[0]", "lc:sotl@3", "lc:sotl@6", "lc:sovl@3", "extra:val_acc_12ep"]
+    cols = ["onehot[0]", "lc:sotl@3", "lc:sotl@6", "lc:sovl@3", "extra:val_acc_12ep", "extra:hw_x"]
     X, y = rng.normal(size=(30, len(cols))), rng.normal(size=30)
     model = OmniPredictor(columns=cols, base_predictors=("rf@lc",), meta="rank").fit(X, y)
     final = model.model_.final_estimator_
     kept = final.named_steps["select"].transformers_[0][2]
+    # nor a hardware cost: it measures the device, not the architecture's accuracy
     assert kept == [0, 1 + cols.index("lc:sotl@6"), 1 + cols.index("lc:sovl@3"), 1 + 4]
     assert model.model_.estimators_[0].named_steps["model"].n_features_in_ == 3
 
