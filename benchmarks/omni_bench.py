@@ -25,6 +25,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from _common import REPO, RESULTS, default_data_dir, low_fidelity_columns, low_fidelity_groups
@@ -109,7 +110,7 @@ def single_scores(bench, singles, train, test, seed, n) -> dict:
     return _SINGLE_CACHE[key]
 
 
-def training_free_records(bench_name, bench_arg, seed, sizes, test_size) -> list[dict]:
+def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()) -> list[dict]:
     """Predictors that fit nothing: each proxy, each low-fidelity column, and early stopping /
     SoTL-E at every fidelity the low-fidelity budget offers -- scored on the seed's test set."""
     from base_predictors.column import ColumnPredictor
@@ -133,7 +134,7 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size) -> list
         cost = plan_cost(bench, list(spec.groups))
         low_fidelity = any(g.startswith(("lc:", "extra:")) for g in spec.groups)
         for budget_name, (budget, _) in budgets(bench).items():
-            if budget_name == "encoding":
+            if budget_name == "encoding" or (only and budget_name not in only):
                 continue
             if budget_name != "low-fidelity" and (low_fidelity or cost > budget.query_seconds):
                 continue
@@ -145,8 +146,8 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size) -> list
     return records
 
 
-def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict]:
-    part = PARTS / f"{bench_name}-seed{seed}.json"
+def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts) -> list[dict]:
+    part = parts / f"{bench_name}-seed{seed}.json"
     if part.exists():
         return json.loads(part.read_text())
     bench = load_benchmark(bench_arg)
@@ -155,6 +156,8 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
     singles = available(bench)
     records = []
     for budget_name, (budget, extra_groups) in budgets(bench).items():
+        if only and budget_name not in only:
+            continue
         allow(bench, extra_groups)
         for n in sizes:
             train = split.train_rows(n)
@@ -191,7 +194,7 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size) -> list[dict
                 records.append(
                     {**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)}
                 )
-    PARTS.mkdir(parents=True, exist_ok=True)
+    parts.mkdir(parents=True, exist_ok=True)
     part.write_text(json.dumps(records, default=float))
     return records
 
@@ -284,8 +287,13 @@ def main(argv=None) -> int:
         "--reverse", action="store_true", help="seeds last-first (a second process meets the first)"
     )
     p.add_argument("--benchmarks", default="nb201-cifar10,nb201-digits")
+    p.add_argument("--budgets", default="", help="comma-separated budget names (default: all)")
     p.add_argument("--out", default=str(RESULTS / "omni.json"))
     args = p.parse_args(argv)
+    only = [b for b in args.budgets.split(",") if b]
+    # finished seeds are cached per output file, so a partial run never feeds the main one
+    default_out = Path(args.out).resolve() == (RESULTS / "omni.json").resolve()
+    parts = PARTS if default_out else PARTS / Path(args.out).stem
     sizes = [int(s) for s in args.train_sizes.split(",")]
     benches = {"nb201-cifar10": args.data_dir, "nb201-digits": "nb201-digits"}
     tasks = []
@@ -299,16 +307,16 @@ def main(argv=None) -> int:
         tasks += [(name, benches[name], s) for s in seeds]
     start = time.perf_counter()
     if args.summarize_parts:
-        done = [t for t in tasks if (PARTS / f"{t[0]}-seed{t[2]}.json").exists()]
+        done = [t for t in tasks if (parts / f"{t[0]}-seed{t[2]}.json").exists()]
         print(f"summarizing {len(done)} finished (benchmark, seed) parts", file=sys.stderr)
         tasks = done
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
-        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size)
+        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size, only, parts)
         for name, arg, seed in tasks
     )
     records = [r for part in parts for r in part]
     for name, arg, seed in tasks:  # cheap, so computed afresh rather than cached
-        records += training_free_records(name, arg, seed, sizes, args.test_size)
+        records += training_free_records(name, arg, seed, sizes, args.test_size, only)
     rows = summarize(records)
     print(
         format_table(
