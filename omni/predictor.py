@@ -178,6 +178,8 @@ class OmniPredictor(BasePredictor):
         average of the base predictors, no level-1 fit; ``passthrough`` does not apply).
     meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
     cv : folds of the out-of-fold level-0 predictions.
+    n_jobs : processes fitting the base predictors side by side (joblib; ``None``: one).
+        Predictions do not depend on it.
     """
 
     #: feature groups of the untuned composite in ``omni evaluate`` (what the benchmark has of them)
@@ -193,6 +195,7 @@ class OmniPredictor(BasePredictor):
         meta_params: dict | None = None,
         cv: int = 5,
         random_state: int | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         self.columns = columns
         self.base_predictors = base_predictors
@@ -201,6 +204,7 @@ class OmniPredictor(BasePredictor):
         self.meta_params = meta_params
         self.cv = cv
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ building
     def _labels(self, n_features: int) -> list[str]:
@@ -304,11 +308,15 @@ class OmniPredictor(BasePredictor):
         if self.meta == "mean":
             if not base:
                 raise OmniError("meta='mean' averages base predictors; give at least one")
-            self.model_ = VotingRegressor(base)
+            self.model_ = VotingRegressor(base, n_jobs=self.n_jobs)
         elif base:
             folds = KFold(min(self.cv, len(y)), shuffle=True, random_state=self.random_state or 0)
             self.model_ = StackingRegressor(
-                base, final_estimator=meta, cv=folds, passthrough=self.passthrough, n_jobs=None
+                base,
+                final_estimator=meta,
+                cv=folds,
+                passthrough=self.passthrough,
+                n_jobs=self.n_jobs,
             )
         else:
             self.model_ = clone(meta)
