@@ -53,13 +53,18 @@ def read_copies(table) -> list[np.ndarray]:
     return [np.array(v) for v in by_class.values() if len(v) >= 2]
 
 
+def _level(edges: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
+    """The accuracy bin of each value (values beyond the ends fall in the end bins)."""
+    return np.clip(np.searchsorted(edges, accuracy, side="right") - 1, 0, BINS - 1)
+
+
 def noise_by_level(copies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges of class-mean accuracy and the within-class std in each bin (classes equally
     weighted, so the few classes of hundreds of copies do not dominate)."""
     means = np.array([c.mean() for c in copies])
     variances = np.array([c.var(ddof=1) for c in copies])
     edges = np.quantile(means, np.linspace(0, 1, BINS + 1))
-    which = np.clip(np.searchsorted(edges, means, side="right") - 1, 0, BINS - 1)
+    which = _level(edges, means)
     return edges, np.sqrt([variances[which == b].mean() for b in range(BINS)])
 
 
@@ -93,20 +98,21 @@ def main(argv=None) -> int:
     ceiling = []
     for _ in range(args.draws):
         y = bench.target[rng.choice(len(bench), size=args.test_size, replace=False)]
-        level = np.clip(np.searchsorted(edges, y, side="right") - 1, 0, BINS - 1)
-        ceiling.append(kendalltau(y, y + rng.normal(0.0, noise[level]))[0])
+        ceiling.append(kendalltau(y, y + rng.normal(0.0, noise[_level(edges, y)]))[0])
 
     seed_mean = {}
     curves_file = table.parent / "nb201_cifar10_lc200.json"
     if curves_file.exists():
+        curves = load_benchmark(curves_file)  # target: the 3-seed mean at the last epoch
         row_of = {int(b): i for i, b in enumerate(bench.extra["benchmark_id"])}
-        pairs = [
-            (bench.target[row_of[int(r["index"])]], r["val_acc"][-1])
-            for r in json.loads(curves_file.read_text())
-            if int(r["index"]) in row_of and r["val_acc"] and r["val_acc"][-1] is not None
-        ]
-        a = np.array(pairs, dtype=float)
-        seed_mean = {"kt": float(kendalltau(a[:, 0], a[:, 1])[0]), "cells": len(a)}
+        pairs = np.array(
+            [
+                (bench.target[row_of[int(b)]], final)
+                for b, final in zip(curves.extra["benchmark_id"], curves.target, strict=True)
+                if np.isfinite(b) and int(b) in row_of and np.isfinite(final)
+            ]
+        )
+        seed_mean = {"kt": float(kendalltau(pairs[:, 0], pairs[:, 1])[0]), "cells": len(pairs)}
 
     results = {
         "retest": {**summary(retest), "classes_with_copies": len(copies)},

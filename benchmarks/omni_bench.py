@@ -43,8 +43,9 @@ from omni.tuning import default_plan, plan_cost, tune
 PARTS = REPO / "runs" / "omni_bench"
 
 
-def budgets(bench) -> dict[str, tuple[Budget, list[str]]]:
-    """name -> (budget, extra groups allowed on top of encodings and proxies)."""
+def budgets(bench, only=()) -> dict[str, tuple[Budget, list[str]]]:
+    """name -> (budget, extra groups allowed on top of encodings and proxies); ``only``: just
+    these names (all when empty)."""
     lowfi = low_fidelity_groups(bench)
     out = {"encoding": (Budget(0.02), []), "zero-cost": (Budget(5.0), [])}
     every_proxy = plan_cost(bench, expand_groups(bench, ["zc:*"]))
@@ -52,7 +53,7 @@ def budgets(bench) -> dict[str, tuple[Budget, list[str]]]:
         out["zero-cost-all"] = (Budget(math.ceil(every_proxy)), [])
     if lowfi:
         out["low-fidelity"] = (Budget(math.inf), lowfi)
-    return out
+    return {k: v for k, v in out.items() if not only or k in only}
 
 
 def allow(bench, extra_groups: list[str]) -> None:
@@ -133,8 +134,8 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()
         scores = score_predictions(bench.target[split.test], spec.make(seed).fit(X).predict(X))
         cost = plan_cost(bench, list(spec.groups))
         low_fidelity = any(g.startswith(("lc:", "extra:")) for g in spec.groups)
-        for budget_name, (budget, _) in budgets(bench).items():
-            if budget_name == "encoding" or (only and budget_name not in only):
+        for budget_name, (budget, _) in budgets(bench, only).items():
+            if budget_name == "encoding":
                 continue
             if budget_name != "low-fidelity" and (low_fidelity or cost > budget.query_seconds):
                 continue
@@ -155,9 +156,7 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts)
     split = uniform_split(bench, test_size, max(sizes), random_state=seed, groups=groups_all)
     singles = available(bench)
     records = []
-    for budget_name, (budget, extra_groups) in budgets(bench).items():
-        if only and budget_name not in only:
-            continue
+    for budget_name, (budget, extra_groups) in budgets(bench, only).items():
         allow(bench, extra_groups)
         for n in sizes:
             train = split.train_rows(n)
@@ -293,7 +292,7 @@ def main(argv=None) -> int:
     only = [b for b in args.budgets.split(",") if b]
     # finished seeds are cached per output file, so a partial run never feeds the main one
     default_out = Path(args.out).resolve() == (RESULTS / "omni.json").resolve()
-    parts = PARTS if default_out else PARTS / Path(args.out).stem
+    parts_dir = PARTS if default_out else PARTS / Path(args.out).stem
     sizes = [int(s) for s in args.train_sizes.split(",")]
     benches = {"nb201-cifar10": args.data_dir, "nb201-digits": "nb201-digits"}
     tasks = []
@@ -307,11 +306,11 @@ def main(argv=None) -> int:
         tasks += [(name, benches[name], s) for s in seeds]
     start = time.perf_counter()
     if args.summarize_parts:
-        done = [t for t in tasks if (parts / f"{t[0]}-seed{t[2]}.json").exists()]
+        done = [t for t in tasks if (parts_dir / f"{t[0]}-seed{t[2]}.json").exists()]
         print(f"summarizing {len(done)} finished (benchmark, seed) parts", file=sys.stderr)
         tasks = done
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
-        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size, only, parts)
+        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size, only, parts_dir)
         for name, arg, seed in tasks
     )
     records = [r for part in parts for r in part]
@@ -332,14 +331,17 @@ def main(argv=None) -> int:
             ],
         )
     )
+    meta = {
+        "seeds": sorted({t[2] for t in tasks}),
+        "trials": args.trials,
+        "seconds": time.perf_counter() - start,
+    }
+    if args.summarize_parts and Path(args.out).exists():  # the run's own trials and seconds
+        meta = {**json.loads(Path(args.out).read_text())["meta"], "seeds": meta["seeds"]}
     write_json(
         args.out,
         {
-            "meta": {
-                "seeds": sorted({t[2] for t in tasks}),
-                "trials": args.trials,
-                "seconds": time.perf_counter() - start,
-            },
+            "meta": meta,
             "summary": rows,
             "records": records,
         },

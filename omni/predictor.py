@@ -66,6 +66,8 @@ COLUMN_SETS = {
     "fidelity": ("lc:", "extra:", "!extra:hw_"),
 }
 META_KINDS = ("ngboost", "xgboost", "ridge", "mean", "rank")
+#: the rank meta-model's power unless ``meta_params`` say otherwise: chosen by cross-validation
+RANK_META_POWER = "auto"
 
 
 def _group_of(label: str) -> str:
@@ -92,18 +94,13 @@ def column_indices(columns: Sequence[str], column_set: str) -> list[int]:
 def _latest_fidelity(labels: Sequence[str], idx: Sequence[int]) -> list[int]:
     """``idx`` without the learning-curve columns that a later epoch of the same statistic
     supersedes (``lc:sotl@3`` when ``lc:sotl@6`` is there); other columns are all kept."""
+    curve = {
+        k: parse_lc(_group_of(labels[k])) for k in idx if _group_of(labels[k]).startswith("lc:")
+    }
     latest: dict[str, int] = {}
-    for k in idx:
-        group = _group_of(labels[k])
-        if group.startswith("lc:"):
-            stat, epochs = parse_lc(group)
-            latest[stat] = max(latest.get(stat, 0), epochs)
-    keep = []
-    for k in idx:
-        group = _group_of(labels[k])
-        if not group.startswith("lc:") or parse_lc(group)[1] == latest[parse_lc(group)[0]]:
-            keep.append(k)
-    return keep
+    for stat, epochs in curve.values():
+        latest[stat] = max(latest.get(stat, 0), epochs)
+    return [k for k in idx if k not in curve or curve[k][1] == latest[curve[k][0]]]
 
 
 class NGBoostMeta(RegressorMixin, BaseEstimator):
@@ -235,7 +232,7 @@ class OmniPredictor(BasePredictor):
         if self.meta == "mean":
             return None, params
         if self.meta == "rank":
-            power = params.pop("power", "auto")
+            power = params.pop("power", RANK_META_POWER)
             return RankEnsemblePredictor(power=power, random_state=rs), params
         if self.meta == "ridge":
             return (

@@ -32,7 +32,7 @@ from omni.feature_groups import (
     groups_query_seconds,
     lc_groups,
 )
-from omni.predictor import META_KINDS, OmniPredictor
+from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ BASE_CHOICES = ("xgb-rank@all", "rf@all", "et@all", "rank@scores", "xgb-small@al
 #: NB201 benchmarks in ``benchmarks/omni_bench.py``; the tuner may add the others)
 DEFAULT_ENCODINGS = ("graph",)
 #: powers of the rank meta-model the tuner may fix instead of choosing one by CV ("auto")
-RANK_POWERS = ["auto", 1.0, 4.0, 16.0]
+RANK_POWERS = [RANK_META_POWER, 1.0, 4.0, 16.0]
 #: an allowance for the prediction itself (meta-model + base models) per architecture
 PREDICT_SECONDS = 0.01
 
@@ -190,7 +190,10 @@ DEFAULT_PARAMS = {
     "passthrough": _DEFAULTS["passthrough"],
     "meta": _DEFAULTS["meta"],
     # spelled out, so that the tuner's enqueued default trial reads back the same plan
-    "meta_params": dict(_DEFAULTS["meta_params"] or {"power": "auto"}),
+    "meta_params": dict(
+        _DEFAULTS["meta_params"]
+        or ({"power": RANK_META_POWER} if _DEFAULTS["meta"] == "rank" else {})
+    ),
 }
 
 
