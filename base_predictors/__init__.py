@@ -12,10 +12,12 @@ from base_predictors.learning_curve import (
     SoTLEPredictor,
 )
 from base_predictors.ngb import NGBPredictor
+from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
 from base_predictors.xgb import XGBPredictor
+from base_predictors.xgb_rank import XGBRankPredictor
 
 __all__ = [
     "BananasPredictor",
@@ -28,9 +30,11 @@ __all__ = [
     "LCExtrapolationPredictor",
     "LcSVRPredictor",
     "NGBPredictor",
+    "PairwisePredictor",
     "ProxyPredictor",
     "RandomForestPredictor",
     "SemiNASPredictor",
     "SoTLEPredictor",
     "XGBPredictor",
+    "XGBRankPredictor",
 ]

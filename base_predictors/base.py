@@ -55,6 +55,20 @@ def standardize_target(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     return (y - mean) / scale, mean, scale
 
 
+def to_target_scale(
+    scores: np.ndarray, score_grid: np.ndarray, target_grid: np.ndarray
+) -> np.ndarray:
+    """Map scores onto the target's scale monotonically: a score's quantile among the sorted
+    training scores ``score_grid`` becomes the same quantile of the sorted training targets.
+
+    Ranking models score on an arbitrary scale; this lets their predictions mix with others.
+    A tiny score-proportional term keeps the order strict where quantiles tie.
+    """
+    q = np.searchsorted(score_grid, scores, side="right") / len(score_grid)
+    spread = np.interp(q, np.linspace(0, 1, len(target_grid)), target_grid)
+    return spread + 1e-6 * scores
+
+
 class BasePredictor(RegressorMixin, BaseEstimator):
     """Scikit-learn regressor with validation that raises the library's errors."""
 

@@ -26,6 +26,7 @@ from base_predictors.learning_curve import (
     SoTLEPredictor,
 )
 from base_predictors.ngb import NGBPredictor
+from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
@@ -147,6 +148,13 @@ for _info in (
         RandomForestPredictor,
         "random forest over graph features and every proxy (GRAF, Kadlecova et al. 2024)",
         params=WIDE_FOREST,
+    ),
+    PredictorInfo(
+        "pairwise-graf",
+        "model-based",
+        ("graph", "zc:*"),
+        PairwisePredictor,
+        "XGBoost judging which of two architectures is better (BRP-NAS), graph features + proxies",
     ),
     PredictorInfo(
         "ngb",

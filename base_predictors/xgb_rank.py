@@ -3,7 +3,8 @@
 Ranking metrics are what NAS needs, and with n training architectures a pairwise loss sees
 n(n-1)/2 comparisons instead of n squared errors, so it learns more from few labels; ranking
 losses for NAS predictors: e.g. ReNAS (Xu et al., CVPR 2021). Scores are mapped back onto the
-target's scale by the training targets' quantiles, so they mix with other predictions.
+target's scale by the training targets' quantiles
+(:func:`~base_predictors.base.to_target_scale`), so they mix with other predictions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from scipy import stats
 from xgboost import XGBRanker
 
+from base_predictors.base import to_target_scale
 from base_predictors.xgb import XGBPredictor
 
 
@@ -58,8 +60,4 @@ class XGBRankPredictor(XGBPredictor):
     def predict(self, X) -> np.ndarray:
         X = self._validate_predict(X)
         scores = self.model_.predict(X).astype(float)
-        # monotone map: score quantile among training scores -> same quantile of training y
-        q = np.searchsorted(self.score_grid_, scores, side="right") / len(self.score_grid_)
-        spread = np.interp(q, np.linspace(0, 1, len(self.target_grid_)), self.target_grid_)
-        # keep order strictly where quantiles tie, with a tiny score-proportional term
-        return spread + 1e-6 * scores
+        return to_target_scale(scores, self.score_grid_, self.target_grid_)

@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from base_predictors.base import BasePredictor
+from base_predictors.pairwise import PairwisePredictor
 from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.rank_ensemble import RankEnsemblePredictor
 from base_predictors.xgb import XGBPredictor
@@ -40,6 +41,7 @@ BASE_KINDS = {
     "rank": lambda rs: RankEnsemblePredictor(),
     "xgb": lambda rs: XGBPredictor(random_state=rs),
     "xgb-rank": lambda rs: XGBRankPredictor(random_state=rs),
+    "pairwise": lambda rs: PairwisePredictor(random_state=rs),
     "rf": lambda rs: RandomForestPredictor(random_state=rs, **WIDE_FOREST),
     "et": lambda rs: RandomForestPredictor(
         random_state=rs, **{**WIDE_FOREST, "bootstrap": False, "extra_trees": True}
@@ -186,7 +188,7 @@ class OmniPredictor(BasePredictor):
     def __init__(
         self,
         columns: Sequence[str] | None = None,
-        base_predictors: Sequence[str] = ("xgb-rank@all", "rf@all", "et@all"),
+        base_predictors: Sequence[str] = ("xgb-rank@all", "rf@all", "et@all", "pairwise@all"),
         passthrough: bool = True,
         meta: str = "rank",
         meta_params: dict | None = None,

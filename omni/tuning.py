@@ -36,7 +36,15 @@ from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
 
 logger = logging.getLogger(__name__)
 
-BASE_CHOICES = ("xgb-rank@all", "rf@all", "et@all", "rank@scores", "xgb-small@all", "xgb@all")
+BASE_CHOICES = (
+    "xgb-rank@all",
+    "rf@all",
+    "et@all",
+    "pairwise@all",
+    "rank@scores",
+    "xgb-small@all",
+    "xgb@all",
+)
 #: encodings of the untuned plan (graph features beat one-hot, path and op counts on both
 #: NB201 benchmarks in ``benchmarks/omni_bench.py``; the tuner may add the others)
 DEFAULT_ENCODINGS = ("graph",)
@@ -162,8 +170,9 @@ def open_storage(url: str, attempts: int = 5) -> optuna.storages.BaseStorage:
 
 
 def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
-    """The untuned composite: the mean of ranking XGBoost, a random forest and extra trees over
-    the graph features and every other affordable group.
+    """The untuned composite (``OmniPredictor``'s defaults: ranking XGBoost, a random forest,
+    extra trees and the pairwise relation predictor under the rank ensemble) over the graph
+    features and every other affordable group.
 
     Groups are bought cheapest first while the plan stays within the query budget: a rule that
     looks at costs only, never at how well a group predicts. Of the (free) encodings only

@@ -31,10 +31,12 @@ from base_predictors.learning_curve import (
     SoTLEPredictor,
 )
 from base_predictors.ngb import NGBPredictor
+from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
 from base_predictors.xgb import XGBPredictor
+from base_predictors.xgb_rank import XGBRankPredictor
 from features import encodings
 from features.errors import NotFittedError, OmniError
 from omni import spaces
@@ -111,6 +113,8 @@ FAST = {
     "seminas": (lambda: SemiNASPredictor(steps=300, random_state=0), "onehot", 0.3),
     "lcsvr": (lambda: LcSVRPredictor(n_hypers=10, random_state=0), "hybrid", 0.3),
     "xgb": (lambda: XGBPredictor(n_estimators=100, random_state=0), "onehot", 0.3),
+    "xgb-rank": (lambda: XGBRankPredictor(n_estimators=100, random_state=0), "onehot", 0.3),
+    "pairwise": (lambda: PairwisePredictor(n_estimators=100, random_state=0), "onehot", 0.3),
     "early-stop": (EarlyStopPredictor, "lowfi", 0.3),
     "sotle": (SoTLEPredictor, "lowfi", 0.3),
     "lce": (LCExtrapolationPredictor, "lowfi", 0.3),
@@ -150,6 +154,25 @@ def test_random_state_changes_stochastic_models(nb201, fitted):
     X, y, X_test, _ = split(nb201, "path")
     other = BananasPredictor(epochs=60, random_state=1).fit(X, y)
     assert not np.allclose(other.predict(X_test), fitted["bananas"].predict(X_test))
+
+
+def test_pairwise_orders_by_the_feature_that_decides():
+    """Only column 0 decides which of two architectures wins; the others are noise."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = 3 * X[:, 0] + 0.1 * rng.normal(size=60)
+    X_test = rng.normal(size=(300, 4))
+    est = PairwisePredictor(max_pairs=500, max_anchors=20, random_state=0).fit(X, y)
+    assert est.anchors_.shape == (20, 4)
+    pred = est.predict(X_test)
+    assert stats.kendalltau(X_test[:, 0], pred)[0] > 0.8
+    assert y.min() <= pred.min() and pred.max() <= y.max() + 1e-3  # on the target's scale
+
+
+def test_pairwise_constant_target_predicts_a_constant():
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    pred = PairwisePredictor().fit(X, np.full(10, 42.0)).predict(X)
+    assert np.allclose(pred, 42.0, atol=1e-3)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -343,6 +366,8 @@ CONTRACT_ESTIMATORS = [
     SemiNASPredictor(steps=60),
     LcSVRPredictor(n_hypers=5),
     XGBPredictor(n_estimators=10),
+    XGBRankPredictor(n_estimators=10),
+    PairwisePredictor(n_estimators=10, max_anchors=16),
     EarlyStopPredictor(),
     ProxyPredictor(),
 ]
