@@ -6,8 +6,10 @@ On NB201 CIFAR-10 (shared data) and the built-in nb201-digits, under the study's
 (omni.evaluation), compares
 
 - encodings: one-hot + op counts vs graph features, each with every zero-cost proxy;
-- level 1 over the same three base predictors (ranking XGBoost, random forest, extra trees):
-  the rank ensemble (the default), the plain mean, ridge and NGBoost on out-of-fold predictions;
+- level 1 over the same three tree ensembles (ranking XGBoost, random forest, extra trees; the
+  default stack before the pairwise relation predictor joined it, whose effect
+  ``omni_bench.py`` measures): the rank ensemble (the default level 1), the plain mean, ridge and
+  NGBoost on out-of-fold predictions;
 - with the low-fidelity columns as well (NB201's 12-epoch accuracy; the built-in benchmark's
   learning-curve statistics at 1/3/6 epochs): the rank ensemble, which may lean on one of them
   directly, against the plain mean;
