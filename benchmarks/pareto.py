@@ -28,7 +28,6 @@ import json
 import math
 import sys
 import time
-from functools import lru_cache
 
 import numpy as np
 from _common import REPO, RESULTS, default_data_dir
@@ -39,13 +38,12 @@ if str(REPO) not in sys.path:  # the package itself, not an installed copy
 from scipy import stats  # noqa: E402
 
 from base_predictors import registry  # noqa: E402
-from features import encodings  # noqa: E402
 from omni import spaces  # noqa: E402
 from omni.data import load_benchmark  # noqa: E402
 from omni.evaluation import evaluate  # noqa: E402
 from omni.evaluation.splits import class_groups, uniform_split  # noqa: E402
-from omni.feature_groups import ENCODING_GROUPS, feature_matrix  # noqa: E402
-from omni.predictors import PredictorSpec, available  # noqa: E402
+from omni.feature_groups import feature_matrix  # noqa: E402
+from omni.predictors import PredictorSpec, available, unlabeled_pool  # noqa: E402
 from omni.reporting import format_table, write_json  # noqa: E402
 
 FAMILY_COLORS = {
@@ -56,31 +54,6 @@ FAMILY_COLORS = {
     "composite": "tab:purple",
 }
 SIZE_MARKERS = {0: "o", 1: "s", 2: "^", 3: "D", 4: "v"}
-
-
-# ------------------------------------------------------------------ unlabelled pool (SemiNAS)
-@lru_cache(maxsize=64)
-def unlabeled_pool(space_name: str, groups: tuple[str, ...], size: int, seed: int) -> np.ndarray:
-    """Encodings (``groups``, encodings only) of ``size`` random architectures of the space."""
-    space = spaces.get(space_name)
-    blocks = []
-    for group in groups:
-        if group not in ENCODING_GROUPS:
-            raise ValueError(f"an unlabelled pool can only hold encodings, not {group!r}")
-        rows = []
-        for arch in space.sample(size, np.random.default_rng(10_000 + seed)):
-            dag = space.cell(arch)
-            if group == "onehot":
-                rows.append(encodings.onehot(dag, space.ops))
-            elif group == "path":
-                rows.append(encodings.path_encoding(dag, space.path_ops, space.max_path_length))
-            elif group == "opcount":
-                rows.append(encodings.op_counts(dag, space.ops))
-            else:
-                adj, ops = encodings.padded_dag(dag, space.ops, dag.num_nodes)
-                rows.append(np.concatenate([adj.ravel(), ops.ravel()]))
-        blocks.append(np.asarray(rows, dtype=float))
-    return np.hstack(blocks)
 
 
 def semi_supervised_spec(bench, info: registry.PredictorInfo) -> PredictorSpec:
@@ -107,7 +80,7 @@ def specs_for(bench, with_omni: bool) -> tuple[list[PredictorSpec], list[str]]:
             info = registry.get(name)
         except Exception:
             info = None
-        if info is not None and info.unlabeled and bench.space in spaces.names():
+        if info is not None and info.unlabeled and spaces.is_registered(bench.space):
             specs.append(semi_supervised_spec(bench, info))
             specs.append(PredictorSpec(f"{name}-sup", spec.family, spec.groups, spec.make, True))
         else:

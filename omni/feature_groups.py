@@ -2,8 +2,9 @@
 
 Names:
 
-- ``onehot``, ``path``, ``opcount``, ``graph``, ``padded`` -- encodings of the space's generic DAG
-  (``graph``: op-subset path lengths and degrees, :mod:`features.graph_features`);
+- a name without ``:`` -- an encoding of the benchmark's space (``space.encodings``, e.g.
+  ``onehot``, ``path``, ``opcount``, ``graph``, ``padded``; ``graph``: op-subset path lengths
+  and degrees, :mod:`features.graph_features`), built by ``space.encode``;
 - ``zc:<proxy>`` -- one zero-cost score (``zc:*`` expands to every proxy of the benchmark);
 - ``extra:<column>`` -- a per-architecture column such as ``extra:val_acc_12ep``;
 - ``lc:<statistic>@<e>`` -- a learning-curve statistic at fidelity ``e`` (``lc:sotl_e@5``,
@@ -22,29 +23,28 @@ from functools import lru_cache
 
 import numpy as np
 
-from features import encodings, learning_curve
+from features import learning_curve
 from features.errors import OmniError
-from features.graph_features import graph_features
 from omni import spaces
 from omni.data.benchmark import Benchmark
 
+#: the encodings every space of the study offers (a space may offer more or fewer)
 ENCODING_GROUPS = ("onehot", "path", "opcount", "graph", "padded")
+
+
+def is_encoding(name: str) -> bool:
+    """True for an encoding group (a name without a ``kind:`` prefix)."""
+    return ":" not in name
+
+
+def encoding_groups(bench: Benchmark) -> tuple[str, ...]:
+    """The encodings ``bench``'s space offers (none for an unregistered space)."""
+    return spaces.get(bench.space).encodings if spaces.is_registered(bench.space) else ()
 
 
 @lru_cache(maxsize=200_000)
 def _encode(space_name: str, arch: str, kind: str) -> np.ndarray:
-    space = spaces.get(space_name)
-    dag = space.cell(arch)
-    if kind == "onehot":
-        return encodings.onehot(dag, space.ops)
-    if kind == "path":
-        return encodings.path_encoding(dag, space.path_ops, space.max_path_length)
-    if kind == "opcount":
-        return encodings.op_counts(dag, space.ops)
-    if kind == "graph":
-        return graph_features(dag, space.path_ops)
-    adj, ops = encodings.padded_dag(dag, space.ops, dag.num_nodes)
-    return np.concatenate([adj.ravel(), ops.ravel()])
+    return spaces.get(space_name).encode(arch, kind)
 
 
 def expand_groups(bench: Benchmark, names: Sequence[str]) -> list[str]:
@@ -66,9 +66,15 @@ ID_COLUMNS = ("benchmark_id", "canonical_id")
 
 def check_group(bench: Benchmark, name: str) -> None:
     kind, _, arg = name.partition(":")
-    if name in ENCODING_GROUPS:
-        if bench.space not in spaces.names():
+    if is_encoding(name):
+        if not spaces.is_registered(bench.space):
             raise OmniError(f"encoding {name!r} needs a registered space; {bench.space!r} is not")
+        if name not in spaces.get(bench.space).encodings:
+            raise OmniError(
+                f"unknown feature group {name!r}: space {bench.space!r} has the encodings "
+                f"{list(spaces.get(bench.space).encodings)}; other groups are "
+                "'zc:<proxy>', 'extra:<column>', 'lc:<statistic>@<epochs>'"
+            )
     elif kind == "zc":
         if arg not in bench.zc:
             raise OmniError(f"no proxy {arg!r} in the benchmark; it has {bench.proxies}")
@@ -83,7 +89,7 @@ def check_group(bench: Benchmark, name: str) -> None:
             raise OmniError(f"{name!r}: curves have only {bench.num_epochs} epochs")
     else:
         raise OmniError(
-            f"unknown feature group {name!r}: use one of {list(ENCODING_GROUPS)}, "
+            f"unknown feature group {name!r}: use one of {list(encoding_groups(bench))}, "
             "'zc:<proxy>', 'extra:<column>', 'lc:<statistic>@<epochs>'"
         )
 
@@ -93,7 +99,7 @@ def group_matrix(bench: Benchmark, name: str, rows: np.ndarray | None = None) ->
     check_group(bench, name)
     rows = np.arange(len(bench)) if rows is None else np.asarray(rows, dtype=int)
     kind, _, arg = name.partition(":")
-    if name in ENCODING_GROUPS:
+    if is_encoding(name):
         return np.stack([_encode(bench.space, bench.archs[r], name) for r in rows]).astype(float)
     if kind == "zc":
         return bench.zc[arg][rows, None]
@@ -161,7 +167,7 @@ def group_query_seconds(bench: Benchmark, name: str, rows: np.ndarray | None = N
     check_group(bench, name)
     rows = np.arange(len(bench)) if rows is None else np.asarray(rows, dtype=int)
     kind, _, arg = name.partition(":")
-    if name in ENCODING_GROUPS:
+    if is_encoding(name):
         return 0.0
     if kind == "zc":
         secs = bench.zc_seconds[arg][rows]

@@ -16,7 +16,7 @@ from base_predictors.proxy import ProxyPredictor
 from features.errors import OmniError
 from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.feature_groups import ENCODING_GROUPS, expand_groups, feature_matrix
+from omni.feature_groups import expand_groups, feature_matrix, is_encoding
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ def _from_registry(info: registry.PredictorInfo, bench: Benchmark) -> PredictorS
     make = info.make
     if (
         info.unlabeled
-        and bench.space in spaces.names()
-        and all(g in ENCODING_GROUPS for g in info.groups)
+        and spaces.is_registered(bench.space)
+        and all(is_encoding(g) for g in info.groups)
     ):
 
         def make(rs, info=info, space=bench.space):

@@ -25,11 +25,12 @@ from features.errors import BudgetError, OmniError
 from omni.budget import Budget
 from omni.data.benchmark import Benchmark
 from omni.feature_groups import (
-    ENCODING_GROUPS,
+    encoding_groups,
     expand_groups,
     feature_matrix,
     group_query_seconds,
     groups_query_seconds,
+    is_encoding,
     lc_groups,
 )
 from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
@@ -88,7 +89,8 @@ class Profile:
 
 def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
     """Feature groups whose measured cost fits the budget (unmeasured costs never fit a finite one)."""
-    names = [g for g in ENCODING_GROUPS if g != "padded"] + [f"zc:{p}" for p in bench.proxies]
+    names = [g for g in encoding_groups(bench) if g != "padded"]
+    names += [f"zc:{p}" for p in bench.proxies]
     names += [f"extra:{c}" for c in bench.metadata.get("extra_seconds", {}) if c in bench.extra]
     names += lc_groups(bench)
     out = []
@@ -179,9 +181,7 @@ def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
     :data:`DEFAULT_ENCODINGS` are taken; the tuner may try the others.
     """
     groups = [
-        g
-        for g in candidate_groups(bench, budget)
-        if g not in ENCODING_GROUPS or g in DEFAULT_ENCODINGS
+        g for g in candidate_groups(bench, budget) if not is_encoding(g) or g in DEFAULT_ENCODINGS
     ]
     if not groups:
         raise BudgetError(cheapest_message(bench, budget))

@@ -34,7 +34,7 @@ from features.zero_cost import check_proxies, compute_proxies
 from features.zero_cost.batches import make_batch, npz_info
 from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.spaces.cell_space import CellSpace
+from omni.spaces import SearchSpace, Task
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +103,11 @@ def _json_float(v: float) -> float | None:
 
 
 # ---------------------------------------------------------------------------------- inputs
-def _resolve_space(space: str | CellSpace) -> CellSpace:
+def _resolve_space(space: str | SearchSpace) -> SearchSpace:
     return spaces.get(space) if isinstance(space, str) else space
 
 
-def _parse_archs(space: CellSpace, archs: Iterable[Any]) -> list[tuple[str, ...]]:
+def _parse_archs(space: SearchSpace, archs: Iterable[Any]) -> list[Any]:
     parsed = []
     for k, arch in enumerate(archs):
         try:
@@ -130,20 +130,24 @@ def _data_id(data: str | Path) -> str:
 
 
 def _defaults(
-    data: str | Path, input_shape: Sequence[int] | None, num_classes: int | None
+    data: str | Path, input_shape: Sequence[int] | None, num_classes: int | None, default: Task
 ) -> tuple[tuple[int, ...], int]:
     text = str(data)
     if text.endswith(".npz") and (input_shape is None or num_classes is None):
         shape, classes = npz_info(text)
         input_shape = input_shape or shape
         num_classes = num_classes or classes
-    shape = tuple(int(v) for v in (input_shape or (3, 32, 32)))
-    if len(shape) != 3 or min(shape) < 1:
-        raise OmniError(f"input_shape must be (channels, height, width), got {input_shape!r}")
-    classes = int(num_classes or 10)
+    shape = tuple(int(v) for v in (input_shape or default.input_shape))
+    if len(shape) < 1 or min(shape) < 1:
+        raise OmniError(f"input_shape must be positive sizes, got {input_shape!r}")
+    classes = int(num_classes or default.num_outputs)
     if classes < 1:
         raise OmniError(f"num_classes must be >= 1, got {num_classes}")
     return shape, classes
+
+
+def _task(num_classes: int, shape: Sequence[int]) -> Task:
+    return Task("zero-cost", tuple(int(v) for v in shape), int(num_classes))
 
 
 # ---------------------------------------------------------------------------------- cache
@@ -197,8 +201,8 @@ class _Cache:
 # ---------------------------------------------------------------------------------- work
 def _score_one(
     index: int,
-    space: CellSpace,
-    arch: tuple[str, ...],
+    space: SearchSpace,
+    arch: Any,
     proxies: list[str],
     inputs: torch.Tensor,
     targets: torch.Tensor,
@@ -211,13 +215,13 @@ def _score_one(
         torch.set_num_threads(threads)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = space.network(arch, num_classes, tuple(inputs.shape[1:]), **network_kwargs)
+        model = space.network(arch, _task(num_classes, inputs.shape[1:]), **network_kwargs)
     scores, seconds = compute_proxies(model, inputs, targets, proxies=proxies, seed=seed)
     return index, scores, seconds
 
 
 def score_architectures(
-    space: str | CellSpace,
+    space: str | SearchSpace,
     archs: Iterable[Any],
     proxies: Iterable[str] | str | None = None,
     data: str | Path = "random",
@@ -233,8 +237,8 @@ def score_architectures(
     """Zero-cost scores of ``archs`` (strings, NASLib keys or op tuples) of ``space``.
 
     ``data`` is ``random``, ``digits`` or a ``.npz`` path (see
-    :mod:`features.zero_cost.batches`); ``input_shape`` defaults to (3, 32, 32) (the file's own
-    for ``.npz``), ``num_classes`` to 10 (the file's label count). ``network_kwargs`` go to
+    :mod:`features.zero_cost.batches`); ``input_shape`` and ``num_classes`` default to the
+    space's default task (the file's own for ``.npz``). ``network_kwargs`` go to
     ``space.network`` (e.g. ``channels``, ``cells_per_stage``). Raises :class:`OmniError` for an
     unknown space or proxy, an architecture the space rejects or a bad shape/data source.
     """
@@ -242,12 +246,12 @@ def score_architectures(
     names = check_proxies(proxies)
     parsed = _parse_archs(space, archs)
     data_id = _data_id(data)
-    shape, classes = _defaults(data, input_shape, num_classes)
+    shape, classes = _defaults(data, input_shape, num_classes, space.task())
     network_kwargs = dict(network_kwargs or {})
     if int(batch_size) < 2:
         raise OmniError(f"batch_size must be >= 2, got {batch_size}")
     # build one network up front: bad shapes / options fail here with the space's message
-    space.network(parsed[0], classes, shape, **network_kwargs)
+    space.network(parsed[0], _task(classes, shape), **network_kwargs)
     inputs, targets = make_batch(data, shape, int(batch_size), classes, int(seed))
     if int(targets.max()) >= classes:
         raise OmniError(f"labels go up to {int(targets.max())}, but num_classes is {classes}")

@@ -37,9 +37,7 @@ def toy_bench() -> Benchmark:
     """600 NB201 cells with a target that depends on the ops, and two proxies."""
     space = spaces.get("nb201")
     rng = np.random.default_rng(0)
-    archs = list(dict.fromkeys(space.to_str(space.canonical(a)) for a in space.sample(800, rng)))[
-        :600
-    ]
+    archs = list(dict.fromkeys(space.key(a) for a in space.sample(800, rng)))[:600]
     convs = np.array([a.count("conv_3x3") * 2 + a.count("conv_1x1") for a in archs], dtype=float)
     target = 60 + 4 * convs + rng.normal(0, 1, len(archs))
     zc = {"good": convs + rng.normal(0, 0.5, len(archs)), "noise": rng.normal(size=len(archs))}

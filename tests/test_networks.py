@@ -9,7 +9,7 @@ import torch
 
 from features.errors import OmniError
 from omni import spaces
-from omni.spaces import CellSpace
+from omni.spaces import CellSpace, Task
 from omni.spaces.networks import Cell, build_network
 from omni.spaces.operations import Zero, build_op
 
@@ -27,19 +27,19 @@ def test_params_equal_published_suite_zero_values(shared_data):
     keys = ["(2, 2, 2, 2, 2, 2)", "(0, 0, 0, 0, 0, 0)", "(4, 3, 3, 0, 0, 0)", "(3, 0, 2, 3, 1, 4)"]
     keys += sorted(table)[::1500]
     for key in keys:
-        net = NB201.network(NB201.parse(key), 10, (3, 32, 32))
+        net = NB201.network(NB201.parse(key))
         assert n_params(net) / 1e6 == pytest.approx(table[key]["params"]["score"], abs=1e-9), key
 
 
 def test_all_conv3x3_cell_has_nb201_parameter_count():
     # NAS-Bench-201's best-known cell on CIFAR-10: 1.531546 M parameters (paper, Table/API)
     arch = ("nor_conv_3x3",) * 6
-    assert n_params(NB201.network(arch, 10, (3, 32, 32))) == 1_531_546
+    assert n_params(NB201.network(arch)) == 1_531_546
 
 
 @pytest.mark.parametrize("shape,classes", [((3, 32, 32), 10), ((1, 16, 12), 7), ((5, 8, 8), 2)])
 def test_any_input_shape_and_class_count(shape, classes):
-    net = NB201.network(NB201.sample(1, 0)[0], classes, shape, **SMALL)
+    net = NB201.network(NB201.sample(1, 0)[0], Task("t", shape, classes), **SMALL)
     out = net(torch.randn(2, *shape))
     assert out.shape == (2, classes)
     assert net.stem[0].in_channels == shape[0]
@@ -47,7 +47,7 @@ def test_any_input_shape_and_class_count(shape, classes):
 
 def test_stages_reduce_and_widen():
     net = NB201.network(
-        ("nor_conv_1x1",) * 6, 10, (3, 16, 16), channels=(4, 8, 16), cells_per_stage=2
+        ("nor_conv_1x1",) * 6, Task("t", (3, 16, 16), 10), channels=(4, 8, 16), cells_per_stage=2
     )
     cells = [m for m in net.cells if isinstance(m, Cell)]
     assert len(cells) == 6
@@ -77,14 +77,14 @@ def test_operations_follow_nb201():
 
 def test_generic_cell_space_builds():
     space = CellSpace("tiny3", num_nodes=3, ops=["none", "skip_connect", "nor_conv_5x5"])
-    net = space.network(("nor_conv_5x5", "skip_connect", "none"), 3, (2, 8, 8), **SMALL)
+    net = space.network(("nor_conv_5x5", "skip_connect", "none"), Task("t", (2, 8, 8), 3), **SMALL)
     assert net(torch.randn(2, 2, 8, 8)).shape == (2, 3)
 
 
 def test_unknown_op_is_a_clear_error():
     space = CellSpace("weird", num_nodes=3, ops=["none", "sep_conv_3x3"])
     with pytest.raises(OmniError, match="sep_conv_3x3"):
-        space.network(("sep_conv_3x3",) * 3, 10, (3, 8, 8))
+        space.network(("sep_conv_3x3",) * 3, Task("t", (3, 8, 8), 10))
     with pytest.raises(OmniError, match="odd"):
         build_op("nor_conv_2x2", 4)
 

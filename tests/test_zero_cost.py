@@ -19,6 +19,7 @@ from features.zero_cost.flops import count_flops
 from features.zero_cost.jacov import jacov_from_jacobian
 from omni import spaces
 from omni.cli import main as cli_main
+from omni.spaces import Task
 
 NB201 = spaces.get("nb201")
 SMALL = {"channels": (4, 8, 16), "cells_per_stage": 1}
@@ -27,7 +28,7 @@ ARCH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_con
 
 def tiny_model(arch: str = ARCH, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
-    return NB201.network(arch, 10, (3, 16, 16), **SMALL)
+    return NB201.network(arch, Task("t", (3, 16, 16), 10), **SMALL)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_params_and_flops_equal_published(shared_data):
         "(4, 3, 3, 0, 0, 0)",
         "(3, 0, 2, 3, 1, 4)",
     ]:
-        model = NB201.network(NB201.parse(key), 10, (3, 32, 32))
+        model = NB201.network(NB201.parse(key))
         scores, _ = compute_proxies(model, x, y, proxies=["params", "flops"])
         assert scores["params"] == pytest.approx(table[key]["params"]["score"], abs=1e-9)
         assert scores["flops"] == pytest.approx(table[key]["flops"]["score"], abs=1e-9)

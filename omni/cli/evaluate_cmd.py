@@ -59,7 +59,7 @@ def within_budget(bench, specs: list[PredictorSpec], seconds: float) -> list[Pre
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="evaluate predictors with the study's protocol")
     p.add_argument("bench", help="benchmark path or built-in name")
-    p.add_argument("--space", help="override the benchmark's space")
+    p.add_argument("--space", help="search space of a NASLib file whose name does not say")
     p.add_argument("--dataset", help="dataset inside a multi-dataset file")
     p.add_argument(
         "--predictors", default=DEFAULT_PREDICTORS, help="comma-separated names, or 'all'"
@@ -85,9 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bench = load_benchmark(args.bench, dataset=args.dataset)
-    if args.space:
-        bench.space = args.space
+    bench = load_benchmark(args.bench, dataset=args.dataset, space=args.space)
     if args.seeds < 1:
         raise OmniError("--seeds must be at least 1")
     names = sorted(available(bench)) if args.predictors == "all" else args.predictors.split(",")

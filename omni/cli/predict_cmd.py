@@ -10,7 +10,7 @@ import numpy as np
 from features.errors import OmniError
 from omni import spaces
 from omni.data import load_benchmark
-from omni.feature_groups import ENCODING_GROUPS, feature_matrix
+from omni.feature_groups import feature_matrix, is_encoding
 from omni.persistence import load_model
 from omni.reporting import format_table
 
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def read_archs(path: str, space: spaces.CellSpace) -> list[str]:
+def read_archs(path: str, space: spaces.SearchSpace) -> list[str]:
     """One architecture per line (string form or a key the space parses); blank lines skipped."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -47,22 +47,22 @@ def run(args: argparse.Namespace) -> int:
     model, info = load_model(args.model)
     space = spaces.get(info["space"])
     archs = read_archs(args.archs_file, space)
-    bench = load_benchmark(args.bench or info["benchmark"])
+    bench = load_benchmark(args.bench or info["benchmark"], dataset=info.get("dataset"))
     groups = info["groups"]
-    if all(g in ENCODING_GROUPS for g in groups):
+    if all(is_encoding(g) for g in groups):
         from omni.data import Benchmark
 
         lookup = Benchmark(space.name, bench.dataset, archs, np.full(len(archs), np.nan))
         rows = np.arange(len(archs))
     else:
-        index = {space.to_str(space.canonical(a)): k for k, a in enumerate(bench.archs)}
-        missing = [a for a in archs if space.to_str(space.canonical(a)) not in index]
+        index = {space.key(a): k for k, a in enumerate(bench.archs)}
+        missing = [a for a in archs if space.key(a) not in index]
         if missing:
             raise OmniError(
                 f"{len(missing)} architectures have no scores in the benchmark (e.g. {missing[0]}); "
                 "compute them with `omni zc` and pass that file as --bench"
             )
-        lookup, rows = bench, np.array([index[space.to_str(space.canonical(a))] for a in archs])
+        lookup, rows = bench, np.array([index[space.key(a)] for a in archs])
     X, _ = feature_matrix(lookup, groups, rows)
     mean, std = model.predict_dist(X)
     table = [

@@ -16,7 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("zc", help="zero-cost proxy scores of architectures on real networks")
     p.add_argument("archs_file", nargs="?", help="one architecture per line (string or NASLib key)")
     p.add_argument("--sample", type=int, metavar="N", help="score N random architectures instead")
-    p.add_argument("--space", default="nb201")
+    p.add_argument(
+        "--space", default="nb201", help=f"registered space ({', '.join(spaces.names())})"
+    )
+    p.add_argument("--task", help="the space's task whose network is scored (default: its first)")
     p.add_argument("--data", default="random", help="random | digits | PATH.npz (keys x, y)")
     p.add_argument("--proxies", default=",".join(PROXIES), help="comma-separated proxy names")
     p.add_argument("--batch-size", type=int, default=64)
@@ -49,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         archs = _read_archs(args.archs_file)
     proxies = check_proxies(args.proxies)
+    task = space.task(args.task)
     results = score_architectures(
         space,
         archs,
@@ -58,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         n_jobs=args.jobs,
         cache_dir=args.cache,
+        input_shape=None if str(args.data).endswith(".npz") else task.input_shape,
+        num_classes=task.num_outputs,
     )
     records = results.records()
     rows = [

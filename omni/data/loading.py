@@ -29,13 +29,26 @@ def builtin_path(name: str) -> Path:
     return Path(str(resources.files("omni").joinpath("builtin", BUILTIN[name])))
 
 
-def load_benchmark(path_or_name: str | Path, dataset: str | None = None) -> Benchmark:
+def load_benchmark(
+    path_or_name: str | Path, dataset: str | None = None, space: str | None = None
+) -> Benchmark:
     """Read a benchmark: a built-in name, a project file, a NASLib ``zc_*.json``, the NB201 table
     CSV, the NB201 learning-curve JSON, or a folder holding the shared NB201 files.
 
     A folder with both the NASLib NB201 zero-cost file and the NB201 table gives the zero-cost
     cells joined (by NB201 index) with the table's extra columns (12-epoch accuracy, hardware).
+    ``space`` names the search space of a NASLib file whose name does not tell it; for other
+    formats, which record their space, it must agree with the file.
     """
+    bench = _load(path_or_name, dataset, space)
+    if space is not None and bench.space != space:
+        raise DataFormatError(
+            f"{path_or_name}: holds {bench.space!r} architectures, not {space!r} ones"
+        )
+    return bench
+
+
+def _load(path_or_name: str | Path, dataset: str | None, space: str | None) -> Benchmark:
     if str(path_or_name) in BUILTIN:
         return _read_project(builtin_path(str(path_or_name)))
     path = Path(path_or_name)
@@ -55,7 +68,7 @@ def load_benchmark(path_or_name: str | Path, dataset: str | None = None) -> Benc
         return read_nb201_curves(path)
     if f'"format": "{FORMAT_NAME}"' in head or f'"format":"{FORMAT_NAME}"' in head:
         return _read_project(path)
-    return read_naslib_zc(path, dataset=dataset)
+    return read_naslib_zc(path, dataset=dataset, space=space)
 
 
 def _read_project(path: Path) -> Benchmark:

@@ -26,9 +26,9 @@ _NON_PROXY_KEYS = {"id", "idx", "arch", "val_accuracy"}
 _SPACE_BY_FILENAME = (
     ("nasbench201", "nb201"),
     ("nasbench101", "nb101"),
-    ("nasbench301", "nb301"),
-    ("transbench101_micro", "tnb101_micro"),
-    ("transbench101_macro", "tnb101_macro"),
+    ("nasbench301", "darts"),
+    ("transbench101_micro", "tnb101-micro"),
+    ("transbench101_macro", "tnb101-macro"),
 )
 
 
@@ -39,7 +39,7 @@ def _is_record_table(obj: Any) -> bool:
     return isinstance(first, dict) and "val_accuracy" in first
 
 
-def _find_tables(obj: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict]:
+def find_tables(obj: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict]:
     """Every {arch_key: record} table in a (possibly nested) NASLib file, by key path."""
     if _is_record_table(obj):
         return {prefix: obj}
@@ -47,7 +47,7 @@ def _find_tables(obj: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...]
     if isinstance(obj, dict):
         for key, value in obj.items():
             if isinstance(value, dict):
-                tables.update(_find_tables(value, prefix + (str(key),)))
+                tables.update(find_tables(value, prefix + (str(key),)))
     return tables
 
 
@@ -81,7 +81,7 @@ def read_naslib_zc(
         raise DataFormatError(f"{path}: no such file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DataFormatError(f"{path}: not valid JSON ({err})") from None
-    tables = _find_tables(data)
+    tables = find_tables(data)
     if not tables:
         raise DataFormatError(
             f"{path}: no NASLib zero-cost table found; expected "
@@ -106,7 +106,7 @@ def read_naslib_zc(
 
 def _arch_string(key: str, space: str) -> str:
     """The space's string form of a NASLib key when the space is registered, else the key."""
-    if space not in spaces.names():
+    if not spaces.is_registered(space):
         return key
     sp = spaces.get(space)
     try:

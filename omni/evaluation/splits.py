@@ -14,7 +14,7 @@ import numpy as np
 from features.errors import InvalidArchitectureError, OmniError
 from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.spaces.cell_space import as_rng
+from omni.spaces.base import as_rng
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +34,12 @@ class Split:
 
 def canonical_keys(bench: Benchmark) -> list[str]:
     """One key per row; rows with equal keys are isomorphic. Unknown spaces: the arch itself."""
-    if bench.space not in spaces.names():
+    if not spaces.is_registered(bench.space):
         logger.warning("space %r is not registered: isomorphs cannot be merged", bench.space)
         return list(bench.archs)
     space = spaces.get(bench.space)
     try:
-        return [space.to_str(space.canonical(a)) for a in bench.archs]
+        return [space.key(a) for a in bench.archs]
     except InvalidArchitectureError as err:
         raise OmniError(
             f"benchmark architecture rejected by space {bench.space!r}: {err}"
@@ -94,7 +94,7 @@ def mutation_split(
     Seeds are drawn from the top ``top_fraction`` by target; the test set grows by breadth-first
     mutation (one edge op at a time) around them. Training draws uniformly from the other classes.
     """
-    if bench.space not in spaces.names():
+    if not spaces.is_registered(bench.space):
         raise OmniError(f"the mutation test set needs a registered space, not {bench.space!r}")
     space = spaces.get(bench.space)
     rng = as_rng(random_state)
@@ -118,7 +118,7 @@ def mutation_split(
                 break
             arch = bench.archs[groups[k][0]]
             for nb in space.neighbours(arch):
-                key = space.to_str(space.canonical(nb))
+                key = space.key(nb)
                 if key in group_of and group_of[key] not in seen:
                     nxt.append(group_of[key])
         frontier = list(rng.permutation(nxt)) if nxt else []

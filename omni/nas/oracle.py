@@ -6,6 +6,11 @@ Costs: a query costs the architecture's ``train_seconds`` when the table has it,
 ``train_seconds`` given to the oracle, else one unit. Zero-cost proxies are charged once per
 architecture (its measured seconds, else the benchmark's ``metadata["proxy_seconds"]``) when a
 featurizer reads them (see :class:`~omni.nas.BenchmarkFeaturizer`).
+
+A table that holds a sliver of its space (fewer than half of its architectures' neighbours are
+in it: NB101's, DARTS' or TransNAS-Bench's published files) is searched inside the table:
+:attr:`TabularOracle.space` is then a :class:`~omni.spaces.restricted.RestrictedSpace`, whose
+moves go to the nearest table architectures.
 """
 
 from __future__ import annotations
@@ -18,18 +23,27 @@ import numpy as np
 from features.errors import InvalidArchitectureError, OmniError
 from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.spaces.cell_space import Arch
+from omni.spaces.base import Arch
+from omni.spaces.restricted import RestrictedSpace
+
+#: fraction of neighbours a table must hold for a search to use the space's own moves
+MIN_NEIGHBOUR_COVERAGE = 0.5
+#: table architectures whose neighbourhoods measure that coverage
+COVERAGE_SAMPLE = 50
 
 
 class TabularOracle:
     """Accuracy look-ups on ``bench`` with a cost ledger.
 
     ``train_seconds``: assumed seconds of one training where the table has none (``None``: one
-    unit per query -- then :attr:`cost_unit` says so).
+    unit per query -- then :attr:`cost_unit` says so). ``restrict``: search inside the table
+    (see the module docstring; ``None`` decides by :attr:`neighbour_coverage`).
     """
 
-    def __init__(self, bench: Benchmark, train_seconds: float | None = None) -> None:
-        if bench.space not in spaces.names():
+    def __init__(
+        self, bench: Benchmark, train_seconds: float | None = None, restrict: bool | None = None
+    ) -> None:
+        if not spaces.is_registered(bench.space):
             raise OmniError(f"the oracle needs a registered space; {bench.space!r} is not")
         if train_seconds is not None and not (math.isfinite(train_seconds) and train_seconds > 0):
             raise OmniError(f"train_seconds must be a positive number, got {train_seconds}")
@@ -48,10 +62,27 @@ class TabularOracle:
                     f"benchmark row {row} rejected by space {bench.space!r}: {err}"
                 ) from None
             self._exact.setdefault(self.space.to_str(self.space.prune(arch)), row)
-            self._canonical.setdefault(self.space.to_str(self.space.canonical(arch)), row)
+            self._canonical.setdefault(self.space.key(arch), row)
         if not self._exact:
             raise OmniError("the benchmark has no architecture with a finite target")
+        self.neighbour_coverage = self._coverage()
+        if restrict is None:
+            restrict = self.neighbour_coverage < MIN_NEIGHBOUR_COVERAGE
+        if restrict:
+            archs = [bench.archs[r] for r in sorted(self._canonical.values())]
+            self.space = RestrictedSpace(self.space, archs)
         self.reset()
+
+    def _coverage(self) -> float:
+        """Fraction of the neighbours of (up to 50) table architectures that the table holds."""
+        rows = sorted(self._canonical.values())
+        picked = np.random.default_rng(0).permutation(len(rows))[:COVERAGE_SAMPLE]
+        hits = total = 0
+        for k in picked:
+            for nb in self.space.neighbours(self.bench.archs[rows[k]]):
+                hits += self.space.key(nb) in self._canonical
+                total += 1
+        return hits / total if total else 0.0
 
     def reset(self) -> None:
         """Zero the ledger (queries, training and proxy costs)."""
@@ -69,7 +100,7 @@ class TabularOracle:
             return None
         row = self._exact.get(self.space.to_str(self.space.prune(parsed)))
         if row is None:
-            row = self._canonical.get(self.space.to_str(self.space.canonical(parsed)))
+            row = self._canonical.get(self.space.key(parsed))
         return row
 
     def contains(self, arch: Arch | str) -> bool:

@@ -26,7 +26,7 @@ from omni.nas import strategies
 from omni.nas.history import Evaluation
 from omni.nas.strategies.base import Strategy
 from omni.nas.surrogate import default_predictor
-from omni.spaces.cell_space import Arch, CellSpace, as_rng
+from omni.spaces.base import Arch, SearchSpace, as_rng
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ ENUMERATE_LIMIT = 1_000_000
 
 
 class Searcher:
-    """Ask/tell neural architecture search over a :class:`~omni.spaces.CellSpace`.
+    """Ask/tell neural architecture search over a :class:`~omni.spaces.SearchSpace`.
 
     Parameters
     ----------
@@ -63,7 +63,7 @@ class Searcher:
 
     def __init__(
         self,
-        space: CellSpace | str,
+        space: SearchSpace | str,
         strategy: Strategy | str = "omni-evolution",
         *,
         featurizer: Featurizer | None = None,
@@ -72,8 +72,8 @@ class Searcher:
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.space = spaces.get(space) if isinstance(space, str) else space
-        if not isinstance(self.space, CellSpace):
-            raise OmniError(f"space must be a CellSpace or a registered name, got {space!r}")
+        if not isinstance(self.space, SearchSpace):
+            raise OmniError(f"space must be a SearchSpace or a registered name, got {space!r}")
         if isinstance(strategy, str):
             self.strategy = strategies.make(strategy)
         elif isinstance(strategy, Strategy):
@@ -214,7 +214,7 @@ class Searcher:
             arch = self.space.sample(1, self.rng)[0]
             if self.is_candidate(arch):
                 return self.space.prune(arch)
-        if self.space.size <= ENUMERATE_LIMIT:
+        if self.space.enumerable and (self.space.size or 0) <= ENUMERATE_LIMIT:
             archs = list(self.space.all_archs())
             for i in self.rng.permutation(len(archs)):
                 if self.is_candidate(archs[i]):
@@ -248,7 +248,7 @@ class Searcher:
         return model.fit(X, y)
 
     def _key(self, arch: Arch | str) -> str:
-        return self.space.to_str(self.space.canonical(arch))
+        return self.space.key(arch)
 
 
 def _finite_float(value: object, what: str) -> float:

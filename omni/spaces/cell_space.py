@@ -1,8 +1,10 @@
 """A generic search space of cells whose operations sit on the edges of a fixed DAG.
 
-A user declares a space in one line -- the number of nodes and the op names -- and gets parsing,
-printing, validation, sampling, mutation, neighbourhoods, canonicalisation and the generic DAG
-that ``features.encodings`` consumes. NAS-Bench-201 is one instance (4 nodes, 5 ops).
+One implementation of the :class:`~omni.spaces.base.SearchSpace` contract. A user declares a
+space in one line -- the number of nodes and the op names -- and gets parsing, printing,
+validation, sampling, mutation, neighbourhoods, canonicalisation, the generic DAG that
+``features.encodings`` consumes and a NAS-Bench-201-style network. NAS-Bench-201 is one instance
+(4 nodes, 5 ops); TransNAS-Bench-101 micro another.
 
 An architecture is a tuple of op names, one per edge, edges ordered by target node and then by
 source node: ``(1<-0), (2<-0), (2<-1), (3<-0), ...``. Its string form is NAS-Bench-201's
@@ -12,30 +14,39 @@ source node: ``(1<-0), (2<-0), (2<-1), (3<-0), ...``. Its string form is NAS-Ben
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from features import encodings
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import InvalidArchitectureError, OmniError
+from features.graph_features import graph_features
+from omni.spaces.base import SearchSpace, Task, as_rng
 
 Arch = tuple[str, ...]
 
+#: image-classification tasks of a NAS-Bench-201-style network
+IMAGE_TASKS = {
+    "cifar10": Task("cifar10", (3, 32, 32), 10),
+    "cifar100": Task("cifar100", (3, 32, 32), 100),
+    "ImageNet16-120": Task("ImageNet16-120", (3, 16, 16), 120),
+}
 
-def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    """A numpy Generator from a seed, a Generator (returned as is) or None."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(random_state)
 
-
-class CellSpace:
+class CellSpace(SearchSpace):
     """Ops-on-edges cell space with ``num_nodes`` nodes (node 0 input, last node output).
 
     ``none_op`` names the op that removes an edge (it may be ``None`` when the space has none);
     it drives canonicalisation: an op on an edge that lies on no input -> output path of
-    non-``none`` edges cannot affect the output and is replaced by ``none_op``.
+    non-``none`` edges cannot affect the output and is replaced by ``none_op``. ``tasks``
+    defaults to CIFAR-10/100 and ImageNet16-120 (``default_task`` CIFAR-10).
+    ``network_factory(arch, task, **options) -> nn.Module`` replaces the NAS-Bench-201 skeleton.
     """
+
+    enumerable = True
+    encodings = ("onehot", "path", "opcount", "graph", "padded")
 
     def __init__(
         self,
@@ -44,6 +55,9 @@ class CellSpace:
         ops: Sequence[str],
         none_op: str | None = "none",
         max_path_length: int | None = None,
+        tasks: Mapping[str, Task] | None = None,
+        default_task: str | None = None,
+        network_factory: Callable[..., Any] | None = None,
     ) -> None:
         if num_nodes < 2:
             raise OmniError(f"a cell needs at least 2 nodes, got {num_nodes}")
@@ -58,6 +72,11 @@ class CellSpace:
         self.edges = tuple((i, j) for j in range(1, num_nodes) for i in range(j))
         self.max_path_length = max_path_length or (num_nodes - 1)
         self._op_id = {op: k for k, op in enumerate(self.ops)}
+        self.tasks = dict(IMAGE_TASKS if tasks is None else tasks)
+        self.default_task = default_task or next(iter(self.tasks), None)
+        self.graph_ops = self.path_ops
+        self.max_nodes = self.num_edges + 2
+        self.network_factory = network_factory
 
     def __repr__(self) -> str:
         return f"CellSpace({self.name!r}, num_nodes={self.num_nodes}, ops={list(self.ops)})"
@@ -65,11 +84,6 @@ class CellSpace:
     @property
     def num_edges(self) -> int:
         return len(self.edges)
-
-    @property
-    def size(self) -> int:
-        """Number of distinct op assignments (before canonicalisation)."""
-        return len(self.ops) ** self.num_edges
 
     # ---------------------------------------------------------------- parse / print
     def parse(self, text: str) -> Arch:
@@ -115,8 +129,8 @@ class CellSpace:
             groups.append("|" + "|".join(items) + "|")
         return "+".join(groups)
 
-    def coerce(self, arch: Arch | str | Iterable[str]) -> Arch:
-        """Accept a string or an op sequence; return a validated op tuple."""
+    def validate(self, arch: Iterable[str]) -> Arch:
+        """An op sequence checked against the space; returns the op tuple."""
         if isinstance(arch, str):
             return self.parse(arch)
         try:
@@ -133,14 +147,6 @@ class CellSpace:
                     f"{ops!r}: unknown op {op!r}; this space knows {list(self.ops)}"
                 )
         return ops
-
-    def is_valid(self, arch: object) -> bool:
-        """True when ``arch`` (string or op sequence) is an architecture of this space."""
-        try:
-            self.coerce(arch)  # type: ignore[arg-type]
-        except InvalidArchitectureError:
-            return False
-        return True
 
     def op_ids(self, arch: Arch | str) -> tuple[int, ...]:
         """Op indices (into ``self.ops``) per edge."""
@@ -209,6 +215,11 @@ class CellSpace:
         return self.from_op_ids(best)
 
     # ---------------------------------------------------------------- sampling
+    @property
+    def size(self) -> int:
+        """Number of distinct op assignments (before canonicalisation)."""
+        return len(self.ops) ** self.num_edges
+
     def sample(self, n: int, random_state: int | np.random.Generator | None = None) -> list[Arch]:
         """``n`` architectures drawn uniformly (with replacement) from all op assignments."""
         rng = as_rng(random_state)
@@ -225,15 +236,11 @@ class CellSpace:
                     out.append(arch[:k] + (op,) + arch[k + 1 :])
         return out
 
-    def mutate(
-        self, arch: Arch | str, random_state: int | np.random.Generator | None = None
-    ) -> Arch:
-        """A uniformly chosen neighbour (one edge gets a different op)."""
-        rng = as_rng(random_state)
-        options = self.neighbours(arch)
-        return options[int(rng.integers(len(options)))]
-
     # ---------------------------------------------------------------- encodings
+    def graphs(self, arch: Arch | str) -> tuple[CellDAG]:
+        """One DAG: see :meth:`cell`."""
+        return (self.cell(arch),)
+
     def cell(self, arch: Arch | str) -> CellDAG:
         """The generic DAG: input, one node per edge (labelled with its op), output.
 
@@ -260,8 +267,31 @@ class CellSpace:
         """The vocabulary of path encodings: every op but none."""
         return tuple(op for op in self.ops if op != self.none_op)
 
-    def network(self, arch: Arch | str, num_classes: int = 10, input_shape=(3, 32, 32), **kwargs):
-        """The trainable torch network of a cell (see :mod:`omni.spaces.networks`)."""
+    def encode(self, arch: Arch | str, name: str) -> np.ndarray:
+        """``onehot`` (adjacency bits + one-hot op per edge-node, over every op), ``path``
+        (path counts over the non-none ops), ``opcount`` (over every op), ``graph`` (graph
+        features over the non-none ops), ``padded`` (adjacency and labels of every node)."""
+        self._check_encoding(name)
+        dag = self.cell(arch)
+        if name == "onehot":
+            return encodings.onehot(dag, self.ops)
+        if name == "path":
+            return encodings.path_encoding(dag, self.path_ops, self.max_path_length)
+        if name == "opcount":
+            return encodings.op_counts(dag, self.ops)
+        if name == "graph":
+            return graph_features(dag, self.path_ops)
+        adj, ops = encodings.padded_dag(dag, self.ops, dag.num_nodes)
+        return np.concatenate([adj.ravel(), ops.ravel()])
+
+    def network(self, arch: Arch | str, task: str | Task | None = None, **options: Any):
+        """The NAS-Bench-201-style torch network of a cell (see :mod:`omni.spaces.networks`);
+        ``options``: ``channels``, ``cells_per_stage``. A ``network_factory`` builds it instead."""
         from omni.spaces.networks import build_network
 
-        return build_network(self, self.coerce(arch), num_classes, tuple(input_shape), **kwargs)
+        task = self.task(task)
+        if self.network_factory is not None:
+            return self.network_factory(self.coerce(arch), task, **options)
+        if len(task.input_shape) != 3:
+            raise OmniError(f"task {task.name!r}: a cell network takes (C, H, W) images")
+        return build_network(self, self.coerce(arch), task.num_outputs, task.input_shape, **options)

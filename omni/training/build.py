@@ -28,13 +28,16 @@ from omni.training.trainer import METRICS, RunResult, TrainConfig, train_many
 logger = logging.getLogger(__name__)
 
 
-def canonical_classes(space) -> list[tuple[str, ...]]:
-    """Every canonical cell of ``space``, sorted by op indices (enumerates the whole space)."""
-    return sorted({space.canonical(a) for a in space.all_archs()}, key=space.op_ids)
+def canonical_classes(space) -> list:
+    """Every canonical architecture of an enumerable ``space``, in order of first appearance."""
+    return list(dict.fromkeys(space.canonical(a) for a in space.all_archs()))
 
 
 def sample_canonical(space, n: int, seed: int) -> list[str]:
-    """``n`` distinct canonical cells drawn uniformly over canonical classes (string form)."""
+    """``n`` distinct canonical architectures (string form): uniform over canonical classes
+    when the space can be enumerated, else distinct classes of the space's own sampler."""
+    if not space.enumerable:
+        return _sample_distinct(space, n, seed)
     classes = canonical_classes(space)
     if not 1 <= n <= len(classes):
         raise OmniError(
@@ -43,6 +46,17 @@ def sample_canonical(space, n: int, seed: int) -> list[str]:
         )
     rows = np.random.default_rng(seed).choice(len(classes), size=n, replace=False)
     return [space.to_str(classes[k]) for k in rows]
+
+
+def _sample_distinct(space, n: int, seed: int, max_draws: int = 100) -> list[str]:
+    rng = np.random.default_rng(seed)
+    found: dict[str, None] = {}
+    for _ in range(max_draws):
+        for arch in space.sample(max(n, 16), rng):
+            found.setdefault(space.key(arch))
+            if len(found) == n:
+                return list(found)
+    raise OmniError(f"could not draw {n} distinct architectures of space {space.name!r}")
 
 
 def seed_noise(accuracies: np.ndarray) -> dict:

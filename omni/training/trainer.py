@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from features.errors import OmniError
+from omni.spaces.base import Task
 from omni.training.datasets import DatasetSpec, ImageData, load_dataset
 
 logger = logging.getLogger(__name__)
@@ -249,8 +250,7 @@ def train_arch(
         torch.manual_seed(seed)
         model = space.network(
             arch_str,
-            data.num_classes,
-            data.input_shape,
+            Task(config.data, data.input_shape, data.num_classes),
             channels=config.channels,
             cells_per_stage=config.cells_per_stage,
         )

@@ -13,13 +13,13 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from omni.nas.history import Evaluation
-from omni.spaces.cell_space import Arch, CellSpace
+from omni.spaces.base import Arch, SearchSpace
 
 
 class SearchContext(Protocol):
     """What a strategy may read from and ask of its searcher."""
 
-    space: CellSpace
+    space: SearchSpace
     rng: np.random.Generator
 
     @property

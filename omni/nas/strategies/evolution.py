@@ -7,7 +7,7 @@ from collections import deque
 from features.errors import OmniError
 from omni.nas.history import Evaluation
 from omni.nas.strategies.base import SearchContext, Strategy
-from omni.spaces.cell_space import Arch
+from omni.spaces.base import Arch
 
 
 class RegularizedEvolution(Strategy):

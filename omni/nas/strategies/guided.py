@@ -12,7 +12,7 @@ import numpy as np
 
 from features.errors import OmniError
 from omni.nas.strategies.base import SearchContext, Strategy
-from omni.spaces.cell_space import Arch
+from omni.spaces.base import Arch
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def mutation_pool(
         child: Arch = space.coerce(parents[attempt % len(parents)])
         for _ in range(int(ctx.rng.integers(1, max_edits + 1))):
             child = space.mutate(child, ctx.rng)
-        key = space.to_str(space.canonical(child))
+        key = space.key(child)
         if key not in pool and ctx.is_candidate(child):
             pool[key] = space.prune(child)
     return list(pool.values())
@@ -91,12 +91,12 @@ class ModelGuidedStrategy(Strategy):
         parents = [e.arch for e in history[: self.num_parents]]
         pool = mutation_pool(ctx, parents, self.num_candidates, self.max_edits)
         if len(pool) < self.k:  # local neighbourhood exhausted: widen with random candidates
-            seen = {ctx.space.to_str(ctx.space.canonical(a)) for a in pool}
+            seen = {ctx.space.key(a) for a in pool}
             for _ in range(self.num_candidates * POOL_TRIES_PER_CANDIDATE):
                 if len(pool) >= self.num_candidates:
                     break
                 arch = ctx.random_candidate()
-                key = ctx.space.to_str(ctx.space.canonical(arch))
+                key = ctx.space.key(arch)
                 if key not in seen:
                     seen.add(key)
                     pool.append(arch)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omni.nas.strategies.base import SearchContext, Strategy
-from omni.spaces.cell_space import Arch
+from omni.spaces.base import Arch
 
 
 class RandomSearch(Strategy):
