@@ -37,7 +37,13 @@ from omni.budget import Budget
 from omni.data import load_benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import class_groups, uniform_split
-from omni.feature_groups import expand_groups, feature_matrix, is_encoding, lc_groups
+from omni.feature_groups import (
+    expand_groups,
+    feature_matrix,
+    group_query_seconds,
+    is_encoding,
+    lc_groups,
+)
 from omni.predictors import PredictorSpec, available, resolve
 from omni.reporting import format_table, write_json
 from omni.tuning import default_plan, plan_cost, tune
@@ -66,9 +72,15 @@ def budgets(bench, only=()) -> dict[str, tuple[Budget, list[str]]]:
     these names (all when empty)."""
     lowfi = low_fidelity_groups(bench)
     out = {"encoding": (Budget(0.02), []), "zero-cost": (Budget(5.0), [])}
-    every_proxy = plan_cost(bench, expand_groups(bench, ["zc:*"]))
+    proxies = expand_groups(bench, ["zc:*"])
+    every_proxy = plan_cost(bench, proxies)
+    if any(not math.isfinite(group_query_seconds(bench, g)) for g in proxies):
+        every_proxy = math.inf  # a file without proxy times (NB101): no finite budget admits them
     if every_proxy > 5.0 or "zero-cost-all" in only:  # NB201's proxies add up to 8.1 s
-        out["zero-cost-all"] = (Budget(max(math.ceil(every_proxy), 1.0)), [])
+        out["zero-cost-all"] = (
+            Budget(every_proxy if math.isinf(every_proxy) else math.ceil(every_proxy)),
+            [],
+        )
     if lowfi:
         out["low-fidelity"] = (Budget(math.inf), lowfi)
     return {k: v for k, v in out.items() if not only or k in only}

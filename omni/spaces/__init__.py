@@ -22,6 +22,7 @@ from pathlib import Path
 from features.errors import OmniError
 from omni.spaces.base import Arch, SearchSpace, Task
 from omni.spaces.cell_space import CellSpace
+from omni.spaces.nb101 import NB101Space
 from omni.spaces.nb201 import NB201Space
 
 _REGISTRY: dict[str, SearchSpace] = {}
@@ -98,7 +99,8 @@ def is_registered(name: str) -> bool:
     return _ALIASES.get(name, name) in _REGISTRY
 
 
-register(NB201Space())
+register(NB201Space(), aliases=("nasbench201",))
+register(NB101Space(), aliases=("nasbench101",))
 
 __all__ = [
     "Arch",

@@ -4,8 +4,9 @@ Published tables of the large spaces hold a sliver of them (NB101: 500 of 423k c
 725 of ~10^18): a mutation of a table architecture almost never lands in the table, so a search
 on the table needs moves that stay inside it. :class:`RestrictedSpace` keeps the parent space's
 parsing, identity, graphs, encodings and networks, samples from the table, and makes the
-``num_neighbours`` table architectures nearest in the parent's encoding (Hamming distance on
-the study's one-hot encoding where the space has it) the neighbours of an architecture.
+``num_neighbours`` table architectures nearest in the parent's encoding (L1 distance of columns
+scaled to their range over the table: Hamming distance on the study's one-hot encoding, where
+the space has one) the neighbours of an architecture.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class RestrictedSpace(SearchSpace):
             (e for e in DISTANCE_ENCODINGS if e in space.encodings), space.encodings[0]
         )
         vectors = np.stack([self._position(a, scaled=False) for a in self._archs])
-        scale = vectors.std(axis=0)
+        scale = vectors.max(axis=0) - vectors.min(axis=0)  # 1 for bits: Hamming distance
         self._scale = np.where(scale > 0, scale, 1.0)
         self._vectors = vectors / self._scale
         self.num_neighbours = min(int(num_neighbours), len(self._archs) - 1)
