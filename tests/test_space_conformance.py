@@ -20,6 +20,7 @@ SMALL = {
         "network_options": {"stem_channels": 8, "cells_per_stack": 1},
         "symmetric_neighbours": False,
     },
+    "darts": {"network_options": {"channels": 4, "layers": 3}},
     "tnb101-micro": {
         "task": Task("small", (3, 64, 64), 63),
         "network_options": {"base_channels": 8},

@@ -22,8 +22,10 @@ from pathlib import Path
 from features.errors import OmniError
 from omni.spaces.base import Arch, SearchSpace, Task
 from omni.spaces.cell_space import CellSpace
+from omni.spaces.darts import DartsSpace
 from omni.spaces.nb101 import NB101Space
 from omni.spaces.nb201 import NB201Space
+from omni.spaces.tnb101 import TNB101MacroSpace, TNB101MicroSpace
 
 _REGISTRY: dict[str, SearchSpace] = {}
 _ALIASES: dict[str, str] = {}
@@ -101,11 +103,16 @@ def is_registered(name: str) -> bool:
 
 register(NB201Space(), aliases=("nasbench201",))
 register(NB101Space(), aliases=("nasbench101",))
+register(DartsSpace(), aliases=("nasbench301", "nb301"))
+register(TNB101MicroSpace(), aliases=("transbench101_micro",))
+register(TNB101MacroSpace(), aliases=("transbench101_macro",))
 
 __all__ = [
     "Arch",
     "CellSpace",
     "NB201Space",
+    "TNB101MacroSpace",
+    "TNB101MicroSpace",
     "SearchSpace",
     "Task",
     "get",
