@@ -200,18 +200,21 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts)
                     **fit_score(bench, groups, params, train, split.test, seed),
                 }
             )
-            start = time.perf_counter()
-            profile, _ = tune(bench, train, budget, n_trials=trials, random_state=seed, folds=3)
-            tune_s = time.perf_counter() - start
-            if budget_name != "low-fidelity":
-                kept = restrict(bench, budget_name, profile.groups, extra_groups)
-                if kept != profile.groups:  # the tuner may only use what this budget allows
-                    profile.groups = kept or groups
-            rec = fit_score(bench, profile.groups, profile.params, train, split.test, seed)
-            rec.update(
-                tune_seconds=tune_s, cv_kendall_tau=profile.cv_kendall_tau, params=profile.params
-            )
-            records.append({**base, "predictor": "omni-tuned", **rec})
+            if trials > 0:  # --trials 0: the untuned composite only
+                start = time.perf_counter()
+                profile, _ = tune(bench, train, budget, n_trials=trials, random_state=seed, folds=3)
+                tune_s = time.perf_counter() - start
+                if budget_name != "low-fidelity":
+                    kept = restrict(bench, budget_name, profile.groups, extra_groups)
+                    if kept != profile.groups:  # the tuner may only use what this budget allows
+                        profile.groups = kept or groups
+                rec = fit_score(bench, profile.groups, profile.params, train, split.test, seed)
+                rec.update(
+                    tune_seconds=tune_s,
+                    cv_kendall_tau=profile.cv_kendall_tau,
+                    params=profile.params,
+                )
+                records.append({**base, "predictor": "omni-tuned", **rec})
             for name, (g, out) in single_scores(bench, singles, train, split.test, seed, n).items():
                 if budget_name == "encoding" and not all(is_encoding(x) for x in g):
                     continue
@@ -303,7 +306,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", default=str(default_data_dir()))
     p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--trials", type=int, default=12)
+    p.add_argument("--trials", type=int, default=12, help="tuner trials (0: no omni-tuned)")
     p.add_argument("--train-sizes", default="20,100,400")
     p.add_argument("--test-size", type=int, default=200)
     p.add_argument("--jobs", type=int, default=1)

@@ -24,6 +24,7 @@ from omni.reporting import format_table, write_json
 
 #: (space, file under the data folder, tasks to check)
 FILES = (
+    ("darts", "spaces/zc_nasbench301.json", ("cifar10",)),
     ("nb201", "nb201/zc_nasbench201_cifar10.json", ("cifar10",)),
     ("nb101", "spaces/zc_nasbench101.json", ("cifar10",)),
     (

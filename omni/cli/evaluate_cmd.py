@@ -6,7 +6,7 @@ import argparse
 
 from base_predictors import registry
 from features.errors import OmniError
-from omni.data import load_benchmark
+from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation import evaluate, summarize
 from omni.feature_groups import expand_groups
 from omni.predictors import PredictorSpec, available, composite_spec, resolve
@@ -58,9 +58,7 @@ def within_budget(bench, specs: list[PredictorSpec], seconds: float) -> list[Pre
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="evaluate predictors with the study's protocol")
-    p.add_argument("bench", help="benchmark path or built-in name")
-    p.add_argument("--space", help="search space of a NASLib file whose name does not say")
-    p.add_argument("--dataset", help="dataset inside a multi-dataset file")
+    add_bench_arguments(p)
     p.add_argument(
         "--predictors", default=DEFAULT_PREDICTORS, help="comma-separated names, or 'all'"
     )
@@ -85,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bench = load_benchmark(args.bench, dataset=args.dataset, space=args.space)
+    bench = load_bench(args)
     if args.seeds < 1:
         raise OmniError("--seeds must be at least 1")
     names = sorted(available(bench)) if args.predictors == "all" else args.predictors.split(",")

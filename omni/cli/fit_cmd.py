@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from omni.budget import Budget
-from omni.data import load_benchmark
+from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation.splits import uniform_split
 from omni.feature_groups import feature_matrix
 from omni.persistence import save_model
@@ -16,8 +16,7 @@ from omni.tuning import Profile, default_plan
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit the composite on a sample of a benchmark and save it")
-    p.add_argument("bench")
-    p.add_argument("--dataset")
+    add_bench_arguments(p)
     p.add_argument("--train-size", type=int, required=True)
     p.add_argument("--profile", help="profile JSON from `omni tune` (default: untuned plan)")
     p.add_argument("--seed", type=int, default=0)
@@ -26,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bench = load_benchmark(args.bench, dataset=args.dataset)
+    bench = load_bench(args)
     if args.profile:
         profile = Profile.from_dict(json.loads(Path(args.profile).read_text()))
         groups, params = profile.groups, profile.params

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     model, info = load_model(args.model)
     space = spaces.get(info["space"])
     archs = read_archs(args.archs_file, space)
-    bench = load_benchmark(args.bench or info["benchmark"], dataset=info.get("dataset"))
+    bench = load_benchmark(
+        args.bench or info["benchmark"], dataset=info.get("dataset"), space=info["space"]
+    )
     groups = info["groups"]
     if all(is_encoding(g) for g in groups):
         from omni.data import Benchmark

@@ -6,7 +6,7 @@ import argparse
 import math
 
 from features.errors import OmniError
-from omni.data import load_benchmark
+from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.nas import DEFAULT_GROUPS, PREDICTORS, TabularOracle, run_many, strategies
 from omni.nas.report import CHECKPOINTS, plot_regret, regret_table
 from omni.reporting import format_table, write_json
@@ -16,8 +16,7 @@ DEFAULT_STRATEGIES = "random,evolution,omni-evolution,omni-bo"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="simulate NAS strategies on a benchmark and compare regret")
-    p.add_argument("bench", help="benchmark path or built-in name")
-    p.add_argument("--dataset", help="dataset inside a multi-dataset file")
+    add_bench_arguments(p)
     p.add_argument(
         "--strategy",
         default=DEFAULT_STRATEGIES,
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise OmniError(f"--strategy: give at least one of {strategies.names()}")
     for name in names:
         strategies.get(name)
-    bench = load_benchmark(args.bench, dataset=args.dataset)
+    bench = load_bench(args)
     oracle = TabularOracle(bench, train_seconds=args.train_seconds)
     groups = [g.strip() for g in args.features.split(",") if g.strip()]
     runs = run_many(

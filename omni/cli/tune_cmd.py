@@ -7,7 +7,7 @@ import json
 import math
 
 from omni.budget import Budget
-from omni.data import load_benchmark
+from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation.splits import uniform_split
 from omni.reporting import format_table, write_json
 from omni.tuning import pareto_front, tune
@@ -15,8 +15,7 @@ from omni.tuning import pareto_front, tune
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="tune feature groups and meta-model for a budget (Optuna)")
-    p.add_argument("bench")
-    p.add_argument("--dataset")
+    add_bench_arguments(p)
     p.add_argument("--train-size", type=int, required=True)
     p.add_argument("--query-budget", type=float, default=math.inf, help="seconds per prediction")
     p.add_argument("--init-budget", type=float, default=math.inf, help="seconds for fitting")
@@ -31,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bench = load_benchmark(args.bench, dataset=args.dataset)
+    bench = load_bench(args)
     budget = Budget(args.query_budget, args.init_budget)
     train = uniform_split(bench, 0, args.train_size, random_state=args.seed).train
     trials = args.trials if args.trials or args.timeout else 30
