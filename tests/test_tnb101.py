@@ -104,7 +104,7 @@ def test_micro_enumerates_all_4096_cells():
 @pytest.mark.parametrize(
     "text,rule",
     [
-        ("(3, 0, 0, 0, 2)", "6 op codes"),
+        ("(3, 0, 0, 0, 2)", "has 6 elements"),
         ("(3, 0, 0, 0, 2, 4)", "op codes must be"),
         ("(3, 0, x, 0, 2, 2)", "integers"),
         ("64-41414-3_00_02", "groups of 1, 2, 3"),
@@ -145,7 +145,7 @@ def test_macro_rejects_with_the_rule(arch, rule):
 @pytest.mark.parametrize(
     "text,rule",
     [
-        ("(1, 2, 3, 3)", "6 codes"),
+        ("(1, 2, 3, 3)", "has 6 elements"),
         ("(1, 2, 3, 3, 0, 7)", "module code 7"),
         ("32-1233-basic", "width 64"),
         ("64-12x3-basic", "digits"),

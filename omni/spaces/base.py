@@ -203,9 +203,24 @@ class SearchSpace(ABC):
         """
 
 
+def int_tuple(key: str, length: int, example: str) -> tuple[int, ...]:
+    """The integers of a NASLib tuple key ``"(a, b, ...)"`` of ``length`` elements, else the
+    :class:`InvalidArchitectureError` naming what is wrong (``example`` shows the form)."""
+    text = key.strip()
+    if not (text.startswith("(") and text.endswith(")")):
+        raise invalid(key, f"a NASLib key looks like {example!r}")
+    try:
+        codes = tuple(int(t) for t in text[1:-1].split(","))
+    except ValueError:
+        raise invalid(key, "NASLib key elements must be integers") from None
+    if len(codes) != length:
+        raise invalid(key, f"a NASLib key here has {length} elements, found {len(codes)}")
+    return codes
+
+
 def invalid(arch: Any, rule: str) -> InvalidArchitectureError:
     """The error for an architecture that breaks ``rule`` (spaces raise it)."""
     return InvalidArchitectureError(f"{arch!r}: {rule}")
 
 
-__all__ = ["Arch", "SearchSpace", "Task", "as_rng", "invalid"]
+__all__ = ["Arch", "SearchSpace", "Task", "as_rng", "int_tuple", "invalid"]

@@ -8,6 +8,7 @@ string position ``[0, 1, 3, 2, 4, 5][k]`` (NASLib orders edges by source node fi
 from __future__ import annotations
 
 from features.errors import InvalidArchitectureError
+from omni.spaces.base import int_tuple
 from omni.spaces.cell_space import Arch, CellSpace
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -23,16 +24,8 @@ class NB201Space(CellSpace):
 
     def from_naslib_key(self, key: str) -> Arch:
         """``"(4, 0, 3, 1, 4, 3)"`` -> op tuple."""
-        text = key.strip()
-        if not (text.startswith("(") and text.endswith(")")):
-            raise InvalidArchitectureError(f"{key!r}: a NASLib key looks like '(4, 0, 3, 1, 4, 3)'")
-        try:
-            codes = [int(t) for t in text[1:-1].split(",")]
-        except ValueError:
-            raise InvalidArchitectureError(
-                f"{key!r}: NASLib key elements must be integers"
-            ) from None
-        if len(codes) != 6 or any(not 0 <= c < len(NASLIB_OPS) for c in codes):
+        codes = int_tuple(key, 6, "(4, 0, 3, 1, 4, 3)")
+        if any(not 0 <= c < len(NASLIB_OPS) for c in codes):
             raise InvalidArchitectureError(f"{key!r}: expected 6 op codes in 0..4")
         ops: list[str] = [""] * 6
         for k, code in enumerate(codes):

@@ -18,6 +18,17 @@ from features.errors import OmniError
 from omni.spaces.operations import ReLUConvBN, build_op
 
 
+def sum_over_edges(
+    edges: Sequence[tuple[int, int]], ops: Sequence[nn.Module], x: torch.Tensor
+) -> torch.Tensor:
+    """Node 0 = ``x``; node j = sum over edges (i, j) of op(node i); returns the last node."""
+    nodes: list[torch.Tensor | None] = [x] + [None] * max(j for _, j in edges)
+    for (i, j), op in zip(edges, ops, strict=True):
+        out = op(nodes[i])
+        nodes[j] = out if nodes[j] is None else nodes[j] + out
+    return nodes[-1]
+
+
 class Cell(nn.Module):
     """One cell: node j = sum over i < j of op_(i, j)(node i); the output is the last node."""
 
@@ -29,11 +40,7 @@ class Cell(nn.Module):
         self.op_names = tuple(ops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [x] + [None] * (self.num_nodes - 1)
-        for (i, j), op in zip(self.edges, self.ops, strict=True):
-            out = op(nodes[i])
-            nodes[j] = out if nodes[j] is None else nodes[j] + out
-        return nodes[-1]
+        return sum_over_edges(self.edges, self.ops, x)
 
     def extra_repr(self) -> str:
         return f"ops={list(self.op_names)}"

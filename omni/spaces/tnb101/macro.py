@@ -25,7 +25,7 @@ from torch import nn
 
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import InvalidArchitectureError, OmniError
-from omni.spaces.base import SearchSpace, Task, as_rng, invalid
+from omni.spaces.base import SearchSpace, Task, as_rng, int_tuple, invalid
 from omni.spaces.tnb101.network import (
     MODULE_CODES,
     TNB_TASKS,
@@ -79,15 +79,7 @@ class TNB101MacroSpace(SearchSpace):
 
     def from_naslib_key(self, key: str) -> MacroArch:
         """``"(1, 1, 3, 3, 0, 0)"`` -> ``(1, 1, 3, 3)``."""
-        text = key.strip()
-        if not (text.startswith("(") and text.endswith(")")):
-            raise invalid(key, "a NASLib key looks like '(1, 1, 3, 3, 0, 0)'")
-        try:
-            codes = tuple(int(t) for t in text[1:-1].split(","))
-        except ValueError:
-            raise invalid(key, "NASLib key elements must be integers") from None
-        if len(codes) != MAX_MODULES:
-            raise invalid(key, f"a macro NASLib key has {MAX_MODULES} codes (zero-padded)")
+        codes = int_tuple(key, MAX_MODULES, "(1, 1, 3, 3, 0, 0)")
         return self.validate(codes)
 
     def to_str(self, arch: Any) -> str:

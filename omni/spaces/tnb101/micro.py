@@ -23,7 +23,7 @@ import numpy as np
 from torch import nn
 
 from features.errors import InvalidArchitectureError, OmniError
-from omni.spaces.base import Task
+from omni.spaces.base import Task, int_tuple
 from omni.spaces.cell_space import Arch, CellSpace
 from omni.spaces.tnb101.network import (
     EDGE_OPS,
@@ -69,19 +69,7 @@ class TNB101MicroSpace(CellSpace):
 
     def from_naslib_key(self, key: str) -> Arch:
         """``"(3, 0, 0, 0, 2, 2)"`` -> op tuple (TNB op codes in cell-string order)."""
-        text = key.strip()
-        if not (text.startswith("(") and text.endswith(")")):
-            raise InvalidArchitectureError(f"{key!r}: a NASLib key looks like '(3, 0, 0, 0, 2, 2)'")
-        try:
-            codes = [int(t) for t in text[1:-1].split(",")]
-        except ValueError:
-            raise InvalidArchitectureError(
-                f"{key!r}: NASLib key elements must be integers"
-            ) from None
-        if len(codes) != self.num_edges:
-            raise InvalidArchitectureError(
-                f"{key!r}: a micro NASLib key has {self.num_edges} op codes, found {len(codes)}"
-            )
+        codes = int_tuple(key, self.num_edges, "(3, 0, 0, 0, 2, 2)")
         return self._from_codes(codes, key)
 
     def from_arch_string(self, text: str) -> Arch:

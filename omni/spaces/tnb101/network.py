@@ -32,6 +32,7 @@ from torch import nn
 
 from features.errors import OmniError
 from omni.spaces.base import Task
+from omni.spaces.networks import sum_over_edges
 from omni.spaces.operations import ReLUConvBN
 
 TNB_TASKS: dict[str, Task] = {
@@ -166,11 +167,7 @@ class MicroCell(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes: list[torch.Tensor | None] = [x] + [None] * (self.num_nodes - 1)
-        for (i, j), op in zip(self.edges, self.ops, strict=True):
-            out = op(nodes[i])
-            nodes[j] = out if nodes[j] is None else nodes[j] + out
-        return nodes[-1]
+        return sum_over_edges(self.edges, self.ops, x)
 
     def extra_repr(self) -> str:
         return f"ops={list(self.op_names)}"
