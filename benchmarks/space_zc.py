@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                 floatfmt=".3f",
             )
         )
-        write_json(args.out, {"command": "python benchmarks/space_zc.py", "results": rows})
+        command = "python benchmarks/space_zc.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        write_json(args.out, {"command": command.strip(), "results": rows})
     return 0
 
 
