@@ -4,12 +4,12 @@ ranks architectures by itself (nothing is fitted across architectures).
 Each reads one column of :mod:`features.learning_curve` (feature group ``lc:<stat>@<e>``), which
 orients every statistic so that higher means better -- no sign is flipped here.
 
-- :class:`EarlyStopPredictor` -- the validation accuracy after ``e`` epochs (early stopping,
-  the study's baseline; ``lc:val_acc:last@e``);
+- :class:`EarlyStopPredictor` -- the validation accuracy (else loss) after ``e`` epochs (early
+  stopping, the study's baseline; ``lc:val_metric:last@e``);
 - :class:`SoTLEPredictor` -- minus the training loss summed over the last epoch, SoTL-E
   (Ru et al., "Speedy Performance Estimation for NAS", NeurIPS 2021; ``lc:sotl_e@e``);
 - :class:`LCExtrapolationPredictor` -- the final accuracy extrapolated by the best-fitting
-  parametric curve (Domhan, Springenberg & Hutter, IJCAI 2015; ``lc:val_acc:extrapolate@e``).
+  parametric curve (Domhan, Springenberg & Hutter, IJCAI 2015; ``lc:val_metric:extrapolate@e``).
 """
 
 from __future__ import annotations

@@ -195,9 +195,9 @@ for _info in (
     PredictorInfo(
         "early-stop",
         "learning-curve",
-        (_lc("val_acc:last"),),
+        (_lc("val_metric:last"),),
         EarlyStopPredictor,
-        "validation accuracy after e epochs",
+        "the validation metric after e epochs (accuracy where there is one)",
     ),
     PredictorInfo(
         "sotle",
@@ -209,7 +209,7 @@ for _info in (
     PredictorInfo(
         "lce",
         "learning-curve",
-        (_lc("val_acc:extrapolate"),),
+        (_lc("val_metric:extrapolate"),),
         LCExtrapolationPredictor,
         "parametric extrapolation of the validation curve (Domhan et al.)",
     ),
@@ -218,11 +218,11 @@ for _info in (
         "hybrid",
         (
             "onehot",
-            _lc("val_acc:last"),
-            _lc("val_acc:best"),
-            _lc("val_acc:window_mean"),
-            _lc("val_acc:slope"),
-            _lc("val_acc:sum"),
+            _lc("val_metric:last"),
+            _lc("val_metric:best"),
+            _lc("val_metric:window_mean"),
+            _lc("val_metric:slope"),
+            _lc("val_metric:sum"),
         ),
         LcSVRPredictor,
         "nu-SVR over the encoding + partial validation-curve statistics (LcSVR)",

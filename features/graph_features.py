@@ -15,7 +15,9 @@ of the cell (nodes on some input -> output path), keeping only inner nodes whose
 - ``out_in``   -- edges entering the cell output from ``S``.
 
 Then one live-node count per op. Everything is defined on :class:`~features.dag.CellDAG`, so it
-serves every space with ops on nodes or on edges, for any vocabulary size.
+serves every space with ops on nodes or on edges, for any vocabulary size. Labels given as
+``structural`` (nodes that stand for the cell's inputs, such as a recurrent cell's hidden states)
+are kept in every subset instead of being enumerated, so they do not double the column count.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ def op_subsets(ops: Sequence[str]) -> list[tuple[str, ...]]:
     return [c for k in range(1, len(ops) + 1) for c in combinations(ops, k)]
 
 
-def feature_names(ops: Sequence[str]) -> list[str]:
+def _enumerated(ops: Sequence[str], structural: Sequence[str]) -> list[str]:
+    return [op for op in ops if op not in structural]
+
+
+def feature_names(ops: Sequence[str], structural: Sequence[str] = ()) -> list[str]:
     """Column names, in the order of :func:`graph_features`."""
-    names = [f"{stat}({','.join(s)})" for s in op_subsets(ops) for stat in PER_SUBSET]
+    subsets = op_subsets(_enumerated(ops, structural))
+    names = [f"{stat}({','.join(s)})" for s in subsets for stat in PER_SUBSET]
     return names + [f"live_count({op})" for op in ops]
 
 
@@ -81,18 +88,20 @@ def _restricted_paths(adj: np.ndarray, keep: np.ndarray) -> tuple[float, float, 
     return shortest[-1], longest[-1], count[-1]
 
 
-def graph_features(dag: CellDAG, ops: Sequence[str]) -> np.ndarray:
+def graph_features(dag: CellDAG, ops: Sequence[str], structural: Sequence[str] = ()) -> np.ndarray:
     """The feature vector of one cell (see the module docstring; names: :func:`feature_names`)."""
     if len(set(ops)) != len(ops) or not ops:
         raise OmniError(f"op vocabulary must be non-empty without duplicates: {list(ops)}")
+    if not set(structural) <= set(ops) or not _enumerated(ops, structural):
+        raise OmniError(f"structural labels {list(structural)} must be some of the ops {list(ops)}")
     n = dag.num_nodes
     live = live_nodes(dag)
     labels = np.asarray(dag.ops, dtype=object)
     inner = np.zeros(n, dtype=bool)
     inner[1:-1] = True
     out: list[float] = []
-    for subset in op_subsets(ops):
-        keep = live & inner & np.isin(labels, subset)
+    for subset in op_subsets(_enumerated(ops, structural)):
+        keep = live & inner & np.isin(labels, [*subset, *structural])
         keep[0] = keep[-1] = True
         shortest, longest, count = _restricted_paths(dag.adjacency, keep)
         keep_inner = keep & inner

@@ -324,9 +324,12 @@ PAPER_STATISTICS: dict[str, tuple[str, str]] = {
     "sotl_e": ("train", "sum_last"),
     "sovl": ("val", "sum"),
 }
+#: a role also prefixes a statistic (``"val_metric:last"``): the first of its curves present.
+#: ``val_metric`` is the benchmark's own validation metric, accuracy where it has one.
 ROLE_METRICS: dict[str, tuple[str, ...]] = {
     "train": ("train_loss", "train_acc"),
     "val": ("val_loss", "val_acc"),
+    "val_metric": ("val_acc", "val_loss"),
 }
 
 #: the cheap statistics; ``extrapolate`` fits curves row by row (~10 ms a row) so it is opt-in
@@ -341,8 +344,9 @@ def _resolve(
     for spec in stats:
         if not isinstance(spec, str):
             raise OmniError(f"a statistic is named by a string, got {spec!r}")
-        if spec in PAPER_STATISTICS:
-            role, stat = PAPER_STATISTICS[spec]
+        role, _, stat = spec.partition(":")
+        if spec in PAPER_STATISTICS or role in ROLE_METRICS:
+            role, stat = PAPER_STATISTICS.get(spec, (role, stat))
             metric = next((m for m in ROLE_METRICS[role] if m in available), None)
             if metric is None:
                 raise OmniError(
@@ -386,7 +390,8 @@ def curve_features(
     """Statistics of the first ``fidelity`` epochs of each curve -> (X (n, k), column names).
 
     ``stats`` holds statistic names (applied to every metric in ``metrics``, default all
-    curves), ``"metric:statistic"`` pairs, or paper names (``sotl``, ``sotl_e``, ``sovl``).
+    curves), ``"metric:statistic"`` or ``"role:statistic"`` pairs (:data:`ROLE_METRICS`), or
+    paper names (``sotl``, ``sotl_e``, ``sovl``).
     Columns are named ``"metric:statistic"``. ``target_epoch`` is the epoch ``extrapolate``
     predicts (default: each curve's full length). Raises :class:`OmniError` for a fidelity
     below 1 or beyond a curve's length, NaN within the first ``fidelity`` epochs, rows of

@@ -54,9 +54,17 @@ def _from_registry(info: registry.PredictorInfo, bench: Benchmark) -> PredictorS
     return PredictorSpec(info.name, info.family, info.groups, make, info.cost.needs_training)
 
 
-def composite_spec(bench: Benchmark, query_budget: float | None = None) -> PredictorSpec:
+#: what the composite reads of a partial learning curve at fidelity e (the study's OMNI)
+COMPOSITE_LC_STATISTICS = ("sotl_e", "val_metric:last")
+
+
+def composite_spec(
+    bench: Benchmark, query_budget: float | None = None, fidelity: int | None = None
+) -> PredictorSpec:
     """The untuned composite (see ``OmniPredictor``): its default groups, or -- with a query
-    budget in seconds per architecture -- the untuned plan of ``omni.tuning.default_plan``."""
+    budget in seconds per architecture -- the untuned plan of ``omni.tuning.default_plan``.
+    With ``fidelity`` e (``omni@e``) it also reads the first e epochs of each learning curve
+    (:data:`COMPOSITE_LC_STATISTICS`)."""
     from omni.budget import Budget
     from omni.predictor import OmniPredictor
     from omni.tuning import DEFAULT_PARAMS, default_plan
@@ -65,9 +73,13 @@ def composite_spec(bench: Benchmark, query_budget: float | None = None) -> Predi
         groups = tuple(g for g in OmniPredictor.default_groups if _has(bench, g))
     else:
         groups = tuple(default_plan(bench, Budget(query_seconds=query_budget))[0])
+    name = "omni"
+    if fidelity is not None:
+        groups += tuple(f"lc:{stat}@{fidelity}" for stat in COMPOSITE_LC_STATISTICS)
+        name = f"omni@{fidelity}"
     _, columns = feature_matrix(bench, groups, [0])
     return PredictorSpec(
-        "omni",
+        name,
         "composite",
         groups,
         lambda rs: OmniPredictor(columns=columns, random_state=rs, **DEFAULT_PARAMS),
@@ -103,8 +115,11 @@ def available(bench: Benchmark) -> dict[str, PredictorSpec]:
 def resolve(bench: Benchmark, names: Sequence[str]) -> list[PredictorSpec]:
     """Specs for ``names``; an unknown or unusable name is an error listing what is available."""
     specs = available(bench)
-    for name in names:  # any fidelity of a learning-curve predictor: "early-stop@12"
-        if name not in specs and "@" in name:
+    for name in names:  # any fidelity of a learning-curve predictor: "early-stop@12", "omni@3"
+        base, _, epochs = name.partition("@")
+        if name not in specs and base == "omni" and epochs.isdigit() and int(epochs) >= 1:
+            specs[name] = composite_spec(bench, fidelity=int(epochs))
+        elif name not in specs and "@" in name:
             with contextlib.suppress(OmniError):
                 specs[name] = _from_registry(registry.get(name), bench)
     missing = [n for n in names if n not in specs]

@@ -9,7 +9,12 @@ Each architecture's network is built by its space with ``torch.manual_seed(seed)
 Architectures run in parallel with joblib (``n_jobs``); with ``cache_dir`` every finished
 architecture is written to disk at once, so an interrupted run resumes where it stopped.
 The cache key is (space, architecture, proxy, data, seed, batch size, input shape, classes,
-network options); a ``.npz`` source is identified by its content hash.
+network options, and the input kind of a token space); a ``.npz`` source is identified by its
+content hash.
+
+A space whose default task reads tokens (``Task.inputs == "tokens"``, a language model) is
+scored on a seeded ``random`` batch of ``batch_size`` token sequences of ``input_shape[0]`` ids
+below ``num_classes`` (the vocabulary), with next-token targets.
 """
 
 from __future__ import annotations
@@ -146,8 +151,8 @@ def _defaults(
     return shape, classes
 
 
-def _task(num_classes: int, shape: Sequence[int]) -> Task:
-    return Task("zero-cost", tuple(int(v) for v in shape), int(num_classes))
+def _task(num_classes: int, shape: Sequence[int], inputs: str = "image") -> Task:
+    return Task("zero-cost", tuple(int(v) for v in shape), int(num_classes), inputs)
 
 
 # ---------------------------------------------------------------------------------- cache
@@ -207,7 +212,7 @@ def _score_one(
     inputs: torch.Tensor,
     targets: torch.Tensor,
     seed: int,
-    num_classes: int,
+    task: Task,
     network_kwargs: dict[str, Any],
     threads: int | None,
 ) -> tuple[int, dict[str, float], dict[str, float]]:
@@ -215,8 +220,10 @@ def _score_one(
         torch.set_num_threads(threads)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = space.network(arch, _task(num_classes, inputs.shape[1:]), **network_kwargs)
-    scores, seconds = compute_proxies(model, inputs, targets, proxies=proxies, seed=seed)
+        model = space.network(arch, task, **network_kwargs)
+    scores, seconds = compute_proxies(
+        model, inputs, targets, proxies=proxies, seed=seed, input_kind=task.inputs
+    )
     return index, scores, seconds
 
 
@@ -246,13 +253,17 @@ def score_architectures(
     names = check_proxies(proxies)
     parsed = _parse_archs(space, archs)
     data_id = _data_id(data)
-    shape, classes = _defaults(data, input_shape, num_classes, space.task())
+    default = space.task()
+    shape, classes = _defaults(data, input_shape, num_classes, default)
+    net_task = _task(classes, shape, default.inputs)
     network_kwargs = dict(network_kwargs or {})
     if int(batch_size) < 2:
         raise OmniError(f"batch_size must be >= 2, got {batch_size}")
     # build one network up front: bad shapes / options fail here with the space's message
-    space.network(parsed[0], _task(classes, shape), **network_kwargs)
-    inputs, targets = make_batch(data, shape, int(batch_size), classes, int(seed))
+    space.network(parsed[0], net_task, **network_kwargs)
+    inputs, targets = make_batch(
+        data, shape, int(batch_size), classes, int(seed), input_kind=net_task.inputs
+    )
     if int(targets.max()) >= classes:
         raise OmniError(f"labels go up to {int(targets.max())}, but num_classes is {classes}")
 
@@ -266,6 +277,8 @@ def score_architectures(
         "num_classes": classes,
         "network": {k: network_kwargs[k] for k in sorted(network_kwargs)},
     }
+    if net_task.inputs != "image":  # image keys stay as they were, so old caches still hit
+        common["inputs"] = net_task.inputs
     cache = _Cache(cache_dir, json.loads(json.dumps(common, default=list)))
     unique = list(dict.fromkeys(arch_strs))
     known = {a: cache.load(a) for a in unique}
@@ -291,7 +304,7 @@ def score_architectures(
                 inputs,
                 targets,
                 int(seed),
-                classes,
+                net_task,
                 network_kwargs,
                 threads,
             )

@@ -295,7 +295,7 @@ def test_registry_entries():
 
 def test_registry_fidelity():
     es = registry.get("early-stop@12")
-    assert es.name == "early-stop@12" and es.groups == ("lc:val_acc:last@12",)
+    assert es.name == "early-stop@12" and es.groups == ("lc:val_metric:last@12",)
     assert es.fidelity == 12 and registry.get("early-stop").fidelity == registry.DEFAULT_FIDELITY
     assert registry.get("lcsvr@3").groups[0] == "onehot"
     assert all(g.endswith("@3") for g in registry.get("lcsvr@3").groups[1:])

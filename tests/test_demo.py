@@ -47,7 +47,7 @@ def test_demo_reduced(tmp_path, curved_bench, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0 and png.stat().st_size > 0
-    for expected in ("omni+lc@2", "early-stop@2", "xgb-onehot", "full training", "Kendall"):
+    for expected in ("omni@2", "early-stop@2", "xgb-onehot", "full training", "Kendall"):
         assert expected in out
 
 

@@ -29,6 +29,10 @@ SMALL = {
         "task": Task("small", (3, 64, 64), 63),
         "network_options": {"base_channels": 8},
     },
+    "nlp": {
+        "task": Task("small", (12,), 50, inputs="tokens"),
+        "network_options": {"emsize": 16, "nhid": 16},
+    },
 }
 ALL = sorted(set(spaces.names()) | {"tiny"})
 

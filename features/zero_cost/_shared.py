@@ -8,6 +8,11 @@
   fisher, grasp), with ``create_graph`` only when grasp needs second derivatives;
 - backward 3: H g = d(g_detached . g)/dW (grasp).
 
+On a token batch (``ev.input_kind == "tokens"``: integer ids (seq_len, batch)) the samples are
+the sequences, the "input" of jacov / epe_nas is the output of the first ``nn.Embedding`` (taken
+with a forward hook) and the model runs in eval mode: a language model has no BatchNorm, so
+training mode would only add random dropout masks to the scores.
+
 The model's BatchNorm running statistics, its training flag and its ``.grad`` fields are left
 exactly as they were (gradients are taken with ``torch.autograd.grad``).
 """
@@ -16,11 +21,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 
 import numpy as np
 import torch
 
-from features.zero_cost._common import Evidence, is_relu, weight_layers
+from features.zero_cost._common import (
+    Evidence,
+    embedding_output,
+    first_embedding,
+    is_relu,
+    weight_layers,
+)
 
 #: products of the shared pass, in the order they are computed
 PRODUCTS = ("relu_kernel", "input_grad", "weight_grads", "activations", "hessian_grads")
@@ -35,6 +47,28 @@ def _restore_buffers(model: torch.nn.Module, saved: dict[str, torch.Tensor]) -> 
         for name, buf in model.named_buffers():
             if name in saved:
                 buf.copy_(saved[name])
+
+
+def _rows(t: torch.Tensor, n: int, seq_len: int | None = None) -> torch.Tensor:
+    """``t`` as (n, -1), one row per sample.
+
+    With ``seq_len`` (a token batch) a tensor (seq_len, batch, ...) or (seq_len * batch, ...) is
+    regrouped by sequence; a (batch, ...) tensor of one time step is taken as it is.
+    """
+    if seq_len is not None:
+        if t.dim() >= 3:
+            t = t.transpose(0, 1)
+        elif t.dim() == 2 and t.shape[0] == seq_len * n != n:
+            t = t.reshape(seq_len, n, -1).transpose(0, 1)
+    return t.reshape(n, -1)
+
+
+def _embedding_grad(ev: Evidence, logits: torch.Tensor, embedded: list[torch.Tensor], keep: bool):
+    """d(sum of logits)/d(embedding output) as (sequences, -1); None when it is unreachable."""
+    if not embedded or not embedded[0].requires_grad:
+        return None
+    (grad,) = torch.autograd.grad(logits.sum(), embedded[0], retain_graph=keep, allow_unused=True)
+    return None if grad is None else _rows(grad.detach(), ev.batch_size, ev.inputs.shape[0])
 
 
 def run_shared_pass(ev: Evidence, needs: Iterable[str]) -> dict[str, float]:
@@ -54,24 +88,38 @@ def run_shared_pass(ev: Evidence, needs: Iterable[str]) -> dict[str, float]:
     saved = _snapshot_buffers(model)
     was_training = model.training
     handles = []
+    stack = ExitStack()
     kernel: list[np.ndarray] = []
     relu_count = 0
     outputs: dict[int, list[torch.Tensor]] = {}
     layers = weight_layers(model) if want_weights else []
     frozen = [m.weight for m in layers if not m.weight.requires_grad]
     try:
-        model.train()
+        model.train(not ev.tokens)
         for w in frozen:  # proxies score every weight, trainable or not
             w.requires_grad_(True)
-        x = ev.inputs.detach().clone().requires_grad_("input_grad" in needs)
-        n = x.shape[0]
+        x = ev.inputs.detach().clone()
+        if not ev.tokens:
+            x.requires_grad_("input_grad" in needs)
+        n = ev.batch_size
+        seq_len = int(ev.inputs.shape[0]) if ev.tokens else None
+        embedded: list[torch.Tensor] = []
+        if ev.tokens and "input_grad" in needs and first_embedding(model) is not None:
+
+            def take_embedding(out: torch.Tensor) -> torch.Tensor:
+                if not out.requires_grad:  # a frozen embedding: still differentiate at it
+                    out = out.detach().requires_grad_(True)
+                embedded.append(out)
+                return out
+
+            stack.enter_context(embedding_output(model, take_embedding))
         if "relu_kernel" in needs:
             kernel.append(np.zeros((n, n)))
 
             def code_hook(module, args):
                 # c c^T + (1-c)(1-c)^T = 2 c c^T + D - s_n - s_m with s = c 1: one product;
                 # 0/1 sums are exact in float32 up to 2**24 units per layer
-                codes = (args[0].detach().reshape(n, -1) > 0).to(torch.float32)
+                codes = (_rows(args[0].detach(), n, seq_len) > 0).to(torch.float32)
                 both = (codes @ codes.T).to(torch.float64)
                 ones = codes.sum(dim=1, dtype=torch.float64)
                 agree = 2.0 * both + codes.shape[1] - ones[:, None] - ones[None, :]
@@ -98,7 +146,11 @@ def run_shared_pass(ev: Evidence, needs: Iterable[str]) -> dict[str, float]:
             ev.relu_kernel = kernel[0] if relu_count else None
             ev.relu_layers = relu_count
 
-        if "input_grad" in needs:
+        if "input_grad" in needs and ev.tokens:
+            ev.input_grad = _embedding_grad(ev, logits, embedded, want_weights)
+            seconds["input_backward"] = time.perf_counter() - t1
+            t1 = time.perf_counter()
+        elif "input_grad" in needs:
             (grad,) = torch.autograd.grad(
                 logits.sum(), x, retain_graph=want_weights, allow_unused=True
             )
@@ -148,6 +200,7 @@ def run_shared_pass(ev: Evidence, needs: Iterable[str]) -> dict[str, float]:
                 ev.hessian_grads = [None if h is None else h.detach() for h in hg]
                 seconds["hessian_backward"] = time.perf_counter() - t1
     finally:
+        stack.close()
         for h in handles:
             h.remove()
         for w in frozen:

@@ -8,6 +8,9 @@
   resized / channel-repeated like digits when its shape differs, values used as they are.
 
 Images are drawn without replacement by a seeded generator: the same seed gives the same batch.
+
+Language models (``input_kind="tokens"``) take ``random`` only: :func:`token_batch` draws
+seeded uniform token ids, inputs and their next-token targets.
 """
 
 from __future__ import annotations
@@ -72,6 +75,20 @@ def random_batch(
     x = torch.randn((batch_size, *shape), generator=gen)
     y = torch.randint(0, num_classes, (batch_size,), generator=gen)
     return x, y
+
+
+def token_batch(
+    seq_len: int, batch_size: int = 64, vocab_size: int = 33278, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Uniform token ids: inputs (seq_len, batch) and targets, the same ids one step later."""
+    if seq_len < 1 or batch_size < 2 or vocab_size < 1:
+        raise OmniError(
+            f"need seq_len >= 1, batch_size >= 2 and vocab_size >= 1, "
+            f"got {seq_len}, {batch_size}, {vocab_size}"
+        )
+    gen = torch.Generator().manual_seed(int(seed))
+    ids = torch.randint(0, int(vocab_size), (int(seq_len) + 1, int(batch_size)), generator=gen)
+    return ids[:-1].contiguous(), ids[1:].contiguous()
 
 
 def digits_batch(
@@ -145,9 +162,21 @@ def make_batch(
     batch_size: int = 64,
     num_classes: int = 10,
     seed: int = 0,
+    input_kind: str = "image",
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``random``, ``digits`` or a path to a ``.npz``; OmniError for anything else."""
+    """``random``, ``digits`` or a path to a ``.npz``; OmniError for anything else.
+
+    ``input_kind="tokens"``: ``random`` token ids, ``input_shape`` is ``(seq_len,)`` and
+    ``num_classes`` the vocabulary size (see :func:`token_batch`).
+    """
     text = str(source)
+    if input_kind == "tokens":
+        if text != "random":
+            raise OmniError(f"token batches come from 'random' only, got {text!r}")
+        shape = tuple(int(v) for v in input_shape)
+        if len(shape) != 1:
+            raise OmniError(f"a token batch's input_shape is (seq_len,), got {input_shape!r}")
+        return token_batch(shape[0], batch_size, num_classes, seed)
     if text == "random":
         return random_batch(input_shape, batch_size, num_classes, seed)
     if text == "digits":

@@ -11,6 +11,10 @@ with R_c the correlation matrix of the rows of J whose target is c and k = 1e-5:
 
 Higher is better. A class with a single image contributes log(1 + k). NaN when the output
 ignores the input or a class's correlation is undefined (constant Jacobian row).
+
+NaN (logged) on a token batch: a sequence has no class (its targets are seq_len next tokens of a
+large vocabulary), and grouping by any one token would leave one sequence per group and the
+same constant score for every network.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def epe_from_jacobian(jac: np.ndarray, labels: np.ndarray, num_classes: int) -> 
 
 
 def score(ev: Evidence) -> float:
+    if ev.tokens:
+        return failed(NAME, "undefined on token batches (a sequence has no single class)")
     if ev.input_grad is None:
         return failed(NAME, "the output does not depend on the input (no input gradient)")
     num_classes = int(ev.logits.shape[-1]) if ev.logits is not None else 0

@@ -17,7 +17,8 @@ batch of one image in eval mode:
 With this convention the published value is reproduced exactly on every NAS-Bench-201 cell
 (e.g. 222.860992 for the all-``nor_conv_3x3`` cell; FlopCounterMode alone gives 2 x 220.12).
 Data-independent (only the input shape is used). Lower cost is not "better": the value is stored
-as published (more FLOPs, higher score).
+as published (more FLOPs, higher score). For a token model one input is one sequence of
+``seq_len`` tokens (ids 0); the embedding lookup is free.
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def _layer_ops(module: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
     return 0
 
 
-def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
-    """MFLOPs of ``model`` on one input of shape ``input_shape`` (without the batch axis)."""
+def count_flops(model: nn.Module, input_shape: tuple[int, ...], input_kind: str = "image") -> float:
+    """MFLOPs of ``model`` on one input of shape ``input_shape`` (without the batch axis).
+
+    ``input_kind="tokens"``: ``input_shape`` is ``(seq_len,)`` and the input one sequence.
+    """
     extra = [0]
 
     def hook(module, args, out):
@@ -80,7 +84,12 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     handles = [m.register_forward_hook(hook) for m in leaves]
     was_training = model.training
     param = next(model.parameters(), None)
-    x = torch.zeros((1, *input_shape), dtype=param.dtype if param is not None else torch.float32)
+    if input_kind == "tokens":
+        x = torch.zeros((*input_shape, 1), dtype=torch.long)
+    else:
+        x = torch.zeros(
+            (1, *input_shape), dtype=param.dtype if param is not None else torch.float32
+        )
     try:
         model.eval()
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -93,4 +102,6 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
 
 
 def score(ev: Evidence) -> float:
+    if ev.tokens:
+        return finite_or_nan(NAME, count_flops(ev.model, tuple(ev.inputs.shape[:1]), "tokens"))
     return finite_or_nan(NAME, count_flops(ev.model, tuple(ev.inputs.shape[1:])))

@@ -8,13 +8,16 @@ lambda_i the eigenvalues of the (N, N) correlation matrix of the rows of J and k
 
 Higher is better (uncorrelated Jacobians: every lambda_i = 1 gives the maximum, -N).
 NaN when the output ignores the input or a row of J is constant (undefined correlation).
+
+On a token batch x is the output of the model's first ``nn.Embedding`` (token ids have no
+gradient) and a row of J is one sequence.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from features.zero_cost._common import Evidence, failed, finite_or_nan
+from features.zero_cost._common import Evidence, failed, finite_or_nan, first_embedding
 
 NAME = "jacov"
 NEEDS = frozenset({"input_grad"})
@@ -41,6 +44,8 @@ def jacov_from_jacobian(jac: np.ndarray) -> float:
 
 
 def score(ev: Evidence) -> float:
+    if ev.tokens and first_embedding(ev.model) is None:
+        return failed(NAME, "a token model without an nn.Embedding has no input to differentiate")
     if ev.input_grad is None:
         return failed(NAME, "the output does not depend on the input (no input gradient)")
     return jacov_from_jacobian(ev.input_grad.cpu().numpy())

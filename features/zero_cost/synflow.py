@@ -11,17 +11,28 @@ The natural log is the NAS-Bench-Suite-Zero convention (e.g. about 114.8 for the
 all-``nor_conv_3x3`` NAS-Bench-201 cell; without it the value reaches ~1e49). Higher is better.
 Data-independent (only the input shape is used). Overflow of the float64 sum -> NaN (logged).
 The model itself is never modified.
+
+On a token model the all-ones input is the output of its first ``nn.Embedding`` (a sequence of
+``seq_len`` ones vectors, batch 1), and the copy runs in eval mode (no dropout).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from contextlib import ExitStack
 
 import torch
 from torch import nn
 
-from features.zero_cost._common import Evidence, failed, finite_or_nan, weight_layers
+from features.zero_cost._common import (
+    Evidence,
+    embedding_output,
+    failed,
+    finite_or_nan,
+    first_embedding,
+    weight_layers,
+)
 
 NAME = "synflow"
 NEEDS: frozenset[str] = frozenset()
@@ -43,11 +54,18 @@ def score(ev: Evidence) -> float:
         for tensor in net.state_dict().values():
             if tensor.is_floating_point():
                 tensor.abs_()
-    x = torch.ones((1, *ev.inputs.shape[1:]), dtype=torch.float64, device=ev.inputs.device)
     layers = weight_layers(net)
     if not layers:
         return failed(NAME, "the model has no conv/linear layer")
-    with torch.enable_grad():
+    with torch.enable_grad(), ExitStack() as stack:
+        if ev.tokens:
+            if first_embedding(net) is None:
+                return failed(NAME, "a token model without an nn.Embedding has no all-ones input")
+            net.eval()
+            x = torch.zeros((ev.inputs.shape[0], 1), dtype=torch.long, device=ev.inputs.device)
+            stack.enter_context(embedding_output(net, torch.ones_like))
+        else:
+            x = torch.ones((1, *ev.inputs.shape[1:]), dtype=torch.float64, device=ev.inputs.device)
         out = net(x)
         if not torch.all(torch.isfinite(out)):
             return failed(NAME, "the float64 forward overflowed")

@@ -10,6 +10,10 @@ feature map entering the global average pool (the model output if there is none)
 
 (running_var after the two forward passes, momentum as set in the model.) Higher is better.
 Only the input shape is used. The model itself is never modified; the seed fixes the draws.
+
+On a token model x and e are drawn for the output of its first ``nn.Embedding`` (seq_len, batch,
+embedding_dim), f is the logits, n runs over the sequences and the copy is in eval mode (no
+dropout: its masks would differ between the two passes).
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ import math
 import torch
 from torch import nn
 
-from features.zero_cost._common import Evidence, batchnorms, failed, finite_or_nan
+from features.zero_cost._common import (
+    Evidence,
+    batchnorms,
+    embedding_output,
+    failed,
+    finite_or_nan,
+    first_embedding,
+)
 
 NAME = "zen"
 NEEDS: frozenset[str] = frozenset()
@@ -42,7 +53,41 @@ def _gaussian_init(net: nn.Module, generator: torch.Generator) -> None:
                 m.bias.zero_()
 
 
+def _token_score(ev: Evidence) -> float:
+    embedding = first_embedding(ev.model)
+    if embedding is None:
+        return failed(NAME, "a token model without an nn.Embedding has no input to perturb")
+    net = copy.deepcopy(ev.model)
+    generator = torch.Generator(device=ev.inputs.device).manual_seed(int(ev.seed))
+    _gaussian_init(net, generator)
+    seq, batch = ev.inputs.shape
+    shape = (seq, batch, embedding.embedding_dim)
+    dtype, device = embedding.weight.dtype, ev.inputs.device
+    net.eval()
+    with torch.no_grad():
+        x = torch.randn(shape, generator=generator, dtype=dtype, device=device)
+        e = torch.randn(shape, generator=generator, dtype=dtype, device=device)
+        outs = []
+        for value in (x, x + MIXUP_GAMMA * e):
+            with embedding_output(net, lambda out, value=value: value):
+                outs.append(net(ev.inputs))
+    diff = (outs[0] - outs[1]).abs().transpose(0, 1).reshape(batch, -1).sum(dim=1).mean()
+    value = float(diff)
+    if not math.isfinite(value):
+        return failed(NAME, f"non-finite feature difference ({value})")
+    if value <= 0:
+        return failed(NAME, "the logits ignore the input perturbation (zero difference)")
+    log_bn = sum(
+        0.5 * math.log(float(bn.running_var.mean()))
+        for bn in batchnorms(net)
+        if bn.running_var is not None
+    )
+    return finite_or_nan(NAME, math.log(value) + log_bn)
+
+
 def score(ev: Evidence) -> float:
+    if ev.tokens:
+        return _token_score(ev)
     net = copy.deepcopy(ev.model)
     generator = torch.Generator(device=ev.inputs.device).manual_seed(int(ev.seed))
     _gaussian_init(net, generator)

@@ -15,11 +15,9 @@ import numpy as np
 from omni.cli import predictors_cmd
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
-from omni.feature_groups import feature_matrix, groups_query_seconds
-from omni.predictor import OmniPredictor
-from omni.predictors import PredictorSpec, composite_spec, resolve
+from omni.feature_groups import groups_query_seconds
+from omni.predictors import composite_spec, resolve
 from omni.reporting import format_table, plot_kt_vs_train_size
-from omni.tuning import DEFAULT_PARAMS
 
 DEMO_PROXIES = ("jacov", "synflow", "nwot", "params")
 
@@ -33,18 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", default="omni-demo.png")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
-
-
-def lc_composite(bench, fidelity: int) -> PredictorSpec:
-    """OMNI as in the study: encodings + proxies + a partial curve (here at ``fidelity``)."""
-    groups = ("graph", "zc:*", f"lc:sotl_e@{fidelity}", f"lc:val_acc:last@{fidelity}")
-    _, columns = feature_matrix(bench, groups, [0])
-    return PredictorSpec(
-        f"omni+lc@{fidelity}",
-        "composite",
-        groups,
-        lambda rs: OmniPredictor(columns=columns, random_state=rs, **DEFAULT_PARAMS),
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         specs += resolve(bench, [f"early-stop@{fidelity}", f"sotle@{fidelity}"])
     specs.append(composite_spec(bench))
     if epochs and bench.zc:
-        specs.append(lc_composite(bench, fidelity))
+        specs += resolve(bench, [f"omni@{fidelity}"])
     print(f"\n== Kendall tau on {args.test_size} held-out cells, mean over {args.seeds} seeds")
     records = evaluate(
         bench,

@@ -33,6 +33,8 @@ def at_fidelity(name: str, epochs: int) -> str:
     if epochs < 1:
         raise OmniError(f"--fidelity must be at least 1 epoch, got {epochs}")
     base = name.split("@")[0]
+    if base == "omni":
+        return f"omni@{epochs}"
     try:
         reads_curve = registry.get(base).fidelity is not None
     except OmniError:
@@ -69,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fidelity",
         type=int,
-        help="epochs E of the partial learning curve that learning-curve predictors read",
+        help="epochs E of the partial learning curve that learning-curve predictors and omni read",
     )
     p.add_argument(
         "--query-budget",

@@ -14,6 +14,7 @@ from features.errors import DataFormatError
 from omni.data.benchmark import FORMAT_NAME, Benchmark
 from omni.data.naslib import read_naslib_zc
 from omni.data.nb201_files import read_nb201_curves, read_nb201_table
+from omni.data.nlp_logs import is_nlp_log_folder, read_nlp_logs
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ def load_benchmark(
     path_or_name: str | Path, dataset: str | None = None, space: str | None = None
 ) -> Benchmark:
     """Read a benchmark: a built-in name, a project file, a NASLib ``zc_*.json``, the NB201 table
-    CSV, the NB201 learning-curve JSON, or a folder holding the shared NB201 files.
+    CSV, the NB201 learning-curve JSON, a folder of NAS-Bench-NLP logs, or a folder holding the
+    shared NB201 files.
 
     A folder with both the NASLib NB201 zero-cost file and the NB201 table gives the zero-cost
     cells joined (by NB201 index) with the table's extra columns (12-epoch accuracy, hardware).
@@ -52,6 +54,8 @@ def _load(path_or_name: str | Path, dataset: str | None, space: str | None) -> B
     if str(path_or_name) in BUILTIN:
         return _read_project(builtin_path(str(path_or_name)))
     path = Path(path_or_name)
+    if is_nlp_log_folder(path):
+        return read_nlp_logs(path, dataset)
     if path.is_dir():
         return _read_folder(path, dataset)
     if not path.exists():

@@ -25,6 +25,7 @@ from omni.spaces.cell_space import CellSpace
 from omni.spaces.darts import DartsSpace
 from omni.spaces.nb101 import NB101Space
 from omni.spaces.nb201 import NB201Space
+from omni.spaces.nlp import NLPSpace
 from omni.spaces.tnb101 import TNB101MacroSpace, TNB101MicroSpace
 
 _REGISTRY: dict[str, SearchSpace] = {}
@@ -106,11 +107,13 @@ register(NB101Space(), aliases=("nasbench101",))
 register(DartsSpace(), aliases=("nasbench301", "nb301"))
 register(TNB101MicroSpace(), aliases=("transbench101_micro",))
 register(TNB101MacroSpace(), aliases=("transbench101_macro",))
+register(NLPSpace(), aliases=("nasbenchnlp", "nb-nlp"))
 
 __all__ = [
     "Arch",
     "CellSpace",
     "NB201Space",
+    "NLPSpace",
     "TNB101MacroSpace",
     "TNB101MicroSpace",
     "SearchSpace",

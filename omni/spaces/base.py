@@ -38,11 +38,18 @@ def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generato
 
 @dataclass(frozen=True)
 class Task:
-    """What a network is built for: its input shape (without batch) and number of outputs."""
+    """What a network is built for: its input shape (without batch) and number of outputs.
+
+    ``inputs`` is what the network reads: ``"image"`` (float tensors ``(N, *input_shape)``, one
+    label per input) or ``"tokens"`` (a language model: integer ids ``< num_outputs`` of shape
+    ``(seq_len, batch)`` with ``input_shape == (seq_len,)``, logits ``(seq_len, batch,
+    num_outputs)``, trained by next-token cross-entropy).
+    """
 
     name: str
     input_shape: tuple[int, ...]
     num_outputs: int
+    inputs: str = "image"
 
     def __post_init__(self) -> None:
         shape = tuple(int(v) for v in self.input_shape)
@@ -50,6 +57,10 @@ class Task:
             raise OmniError(f"task {self.name!r}: input_shape must be positive, got {shape}")
         if int(self.num_outputs) < 1:
             raise OmniError(f"task {self.name!r}: num_outputs must be >= 1")
+        if self.inputs not in ("image", "tokens"):
+            raise OmniError(f"task {self.name!r}: inputs must be 'image' or 'tokens'")
+        if self.inputs == "tokens" and len(shape) != 1:
+            raise OmniError(f"task {self.name!r}: a token task's input_shape is (seq_len,)")
         object.__setattr__(self, "input_shape", shape)
         object.__setattr__(self, "num_outputs", int(self.num_outputs))
 
@@ -60,8 +71,10 @@ class SearchSpace(ABC):
     Class attributes a space sets: ``name``; ``tasks`` (task name -> :class:`Task`) and
     ``default_task``; ``enumerable`` (``all_archs`` may be called); ``encodings`` (the names
     :meth:`encode` understands, each of one fixed length); ``graph_ops`` (labels of the inner
-    nodes of :meth:`graphs`, the vocabulary of graph features and op counts); ``max_nodes``
-    (most nodes one DAG can have, for the padded encoding).
+    nodes of :meth:`graphs`, the vocabulary of graph features and op counts);
+    ``structural_ops`` (labels of graph_ops that mark cell inputs rather than operations: the
+    graph features keep them in every op subset); ``max_nodes`` (most nodes one DAG can have,
+    for the padded encoding).
     """
 
     name: str = "space"
@@ -70,6 +83,7 @@ class SearchSpace(ABC):
     enumerable: bool = False
     encodings: tuple[str, ...] = ("graph", "opcount")
     graph_ops: tuple[str, ...] = ()
+    structural_ops: tuple[str, ...] = ()
     max_nodes: int | None = None
 
     def __repr__(self) -> str:
@@ -157,7 +171,7 @@ class SearchSpace(ABC):
         self._check_encoding(name)
         dags = self.graphs(arch)
         if name == "graph":
-            parts = [graph_features(d, self.graph_ops) for d in dags]
+            parts = [graph_features(d, self.graph_ops, self.structural_ops) for d in dags]
         elif name == "opcount":
             parts = [_enc.op_counts(d, self.graph_ops) for d in dags]
         elif name == "padded" and self.max_nodes and len(dags) == 1:
@@ -170,7 +184,7 @@ class SearchSpace(ABC):
     def encoding_names(self, name: str) -> list[str] | None:
         """Column names of encoding ``name`` when it has meaningful ones (else None)."""
         if name == "graph":
-            per = _graph_feature_names(self.graph_ops)
+            per = _graph_feature_names(self.graph_ops, self.structural_ops)
             n = len(self.graphs(self.sample(1, 0)[0]))
             return per if n == 1 else [f"cell{k}:{c}" for k in range(n) for c in per]
         return None

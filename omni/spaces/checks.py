@@ -176,14 +176,19 @@ def _check_network(space: SearchSpace, arch: Any, task: Any, options: dict[str, 
         torch.manual_seed(0)
         model = space.network(arch, spec, **options)
         _require(isinstance(model, torch.nn.Module), space, "network() must be an nn.Module")
-        x = torch.randn(2, *spec.input_shape)
+        if spec.inputs == "tokens":  # a language model: (seq_len, batch) ids -> per-token logits
+            x = torch.randint(0, spec.num_outputs, (*spec.input_shape, 2))
+            expected = (*spec.input_shape, 2, spec.num_outputs)
+        else:
+            x = torch.randn(2, *spec.input_shape)
+            expected = (2, spec.num_outputs)
         model.eval()
         with torch.no_grad():
             out = model(x)
     _require(
-        tuple(out.shape) == (2, spec.num_outputs),
+        tuple(out.shape) == expected,
         space,
-        f"network output {tuple(out.shape)}, expected (2, {spec.num_outputs})",
+        f"network output {tuple(out.shape)}, expected {expected}",
     )
     _require(bool(torch.isfinite(out).all()), space, "network output is not finite")
     try:
