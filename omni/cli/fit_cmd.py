@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     bench = load_bench(args)
+    profile = None
     if args.profile:
         profile = Profile.from_dict(json.loads(Path(args.profile).read_text()))
         groups, params = profile.groups, profile.params
@@ -45,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         space=bench.space,
         dataset=bench.dataset,
         benchmark=str(args.bench),
+        profile=profile.to_dict() if profile else None,
+        params=params,
+        seed=args.seed,
         train_archs=[bench.archs[r] for r in train],
     )
     print(f"fitted on {len(train)} architectures with groups {list(groups)}; saved to {args.out}")

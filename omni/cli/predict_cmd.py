@@ -45,6 +45,8 @@ def read_archs(path: str, space: spaces.SearchSpace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     model, info = load_model(args.model)
+    if not hasattr(model, "predict_dist") or not {"space", "groups", "benchmark"} <= set(info):
+        raise OmniError(f"{args.model}: not a model of `omni fit` (a composite and its groups)")
     space = spaces.get(info["space"])
     archs = read_archs(args.archs_file, space)
     bench = load_benchmark(
