@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from features.errors import InvalidInputError
 from omni.spaces.nlp.cell import cell_from_recipe
 
 _ACTIVATIONS = {
@@ -187,7 +188,7 @@ class CustomRNNModel(nn.Module):
     ) -> None:
         super().__init__()
         if min(vocab_size, emsize, nhid, nlayers) < 1:
-            raise ValueError(
+            raise InvalidInputError(
                 f"vocab_size, emsize, nhid and nlayers must be >= 1, "
                 f"got {vocab_size}, {emsize}, {nhid}, {nlayers}"
             )
@@ -209,7 +210,7 @@ class CustomRNNModel(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """(seq_len, batch) token ids -> (seq_len, batch, vocab_size) logits, zero initial state."""
         if tokens.dim() != 2 or tokens.is_floating_point():
-            raise ValueError(
+            raise InvalidInputError(
                 f"expected integer token ids of shape (seq_len, batch), got "
                 f"{tuple(tokens.shape)} {tokens.dtype}"
             )
@@ -221,37 +222,12 @@ class CustomRNNModel(nn.Module):
         return self.decoder(h.reshape(seq * batch, width)).reshape(seq, batch, -1)
 
 
-def build_rnn(
-    recipe: Mapping[str, Mapping[str, Any]],
-    vocab_size: int = 33278,
-    emsize: int = 400,
-    nhid: int = 600,
-    nlayers: int = 3,
-    dropout: float = 0.1,
-    dropouth: float = 0.25,
-    dropouti: float = 0.4,
-    dropoute: float = 0.0,
-    wdrop: float = 0.1,
-    tied: bool = True,
-) -> nn.Module:
-    """The NAS-Bench-NLP language model of a parsed ``recipe`` (node -> {"op", "input"}).
-
-    The defaults are the WikiText-2 training settings of the benchmark's logs. Raises
-    :class:`InvalidArchitectureError` for an invalid recipe (see :func:`cell_nodes`).
-    """
-    return CustomRNNModel(
-        recipe,
-        vocab_size,
-        emsize,
-        nhid,
-        nlayers,
-        dropout,
-        dropouth,
-        dropouti,
-        dropoute,
-        wdrop,
-        tied,
-    )
+def build_rnn(recipe: Mapping[str, Mapping[str, Any]], **options: Any) -> CustomRNNModel:
+    """The NAS-Bench-NLP language model of a parsed ``recipe`` (node -> {"op", "input"});
+    ``options`` are :class:`CustomRNNModel`'s sizes and dropouts, whose defaults are the
+    WikiText-2 settings of the benchmark's logs. Raises :class:`InvalidArchitectureError` for an
+    invalid recipe (see :func:`cell_nodes`)."""
+    return CustomRNNModel(recipe, **options)
 
 
 def count_parameters(model: nn.Module) -> int:
