@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 import torch
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from features.errors import InvalidArchitectureError, OmniError
 from features.zero_cost import check_proxies, compute_proxies
 from features.zero_cost.batches import make_batch, npz_info
 from omni import spaces
 from omni.data.benchmark import Benchmark
+from omni.progress import progress_bar
 from omni.spaces import SearchSpace, Task
 
 logger = logging.getLogger(__name__)
@@ -314,7 +314,9 @@ def score_architectures(
             stream = (task[0](*task[1], **task[2]) for task in tasks)
         else:
             stream = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
-        with tqdm(total=len(todo), desc=f"zero-cost {space.name}", disable=not progress) as bar:
+        with progress_bar(
+            total=len(todo), desc=f"zero-cost {space.name}", disable=not progress
+        ) as bar:
             for k, scores, seconds in stream:
                 arch = todo[k][0]
                 fresh = {p: (scores[p], seconds[p]) for p in scores}

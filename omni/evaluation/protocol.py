@@ -7,7 +7,6 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from features.errors import OmniError
 from omni.data.benchmark import Benchmark
@@ -15,6 +14,7 @@ from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import SPLITS, class_groups
 from omni.feature_groups import feature_matrix, groups_query_seconds
 from omni.predictors import PredictorSpec
+from omni.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def evaluate(
     groups = class_groups(bench)
     records: list[dict] = []
     total = len(seeds) * len(train_sizes) * len(predictors)
-    bar = tqdm(total=total, disable=not progress, desc="evaluate", unit="fit")
+    bar = progress_bar(total=total, disable=not progress, desc="evaluate", unit="fit")
     for seed in seeds:
         split = SPLITS[test_set](
             bench, test_size, max(train_sizes), random_state=seed, groups=groups

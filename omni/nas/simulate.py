@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from features.errors import OmniError
 from omni.data.benchmark import Benchmark
 from omni.nas import strategies
@@ -16,6 +14,7 @@ from omni.nas.featurizer import DEFAULT_GROUPS, BenchmarkFeaturizer
 from omni.nas.oracle import TabularOracle
 from omni.nas.searcher import Searcher
 from omni.nas.surrogate import PredictorFactory, predictor_factory
+from omni.progress import progress_bar
 
 
 @dataclass
@@ -97,7 +96,7 @@ def run_many(
         strategies.get(name)  # unknown names fail before any work
     predictor_factory(kwargs.get("predictor", "omni"))
     runs = []
-    with tqdm(total=len(jobs), disable=not progress, desc="search", unit="run") as bar:
+    with progress_bar(total=len(jobs), disable=not progress, desc="search", unit="run") as bar:
         for name, seed in jobs:
             bar.set_postfix_str(f"{name} seed {seed}")
             runs.append(run_search(bench, name, queries, seed, **kwargs))

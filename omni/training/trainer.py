@@ -318,7 +318,8 @@ def train_many(
     Results come back in the order of ``runs``. Finished runs in ``workdir`` are not retrained.
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+
+    from omni.progress import progress_bar
 
     if n_jobs == 0:
         raise OmniError("n_jobs must be >= 1 (or negative, joblib-style), got 0")
@@ -328,7 +329,9 @@ def train_many(
         for k, (arch, seed) in enumerate(runs)
     )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    bar = tqdm(parallel(jobs), total=len(runs), desc="training", unit="run", disable=not progress)
+    bar = progress_bar(
+        parallel(jobs), total=len(runs), desc="training", unit="run", disable=not progress
+    )
     for index, result in bar:
         results[index] = result
         logger.debug(
