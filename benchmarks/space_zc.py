@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                 floatfmt=".3f",
             )
         )
-        command = "python benchmarks/space_zc.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        command = "python benchmarks/space_zc.py " + " ".join(
+            sys.argv[1:] if argv is None else argv
+        )
         write_json(args.out, {"command": command.strip(), "results": rows})
     return 0
 

@@ -199,13 +199,26 @@ def save_model(path: str | Path, model: Any, **info: Any) -> Path:
     return path
 
 
+#: how pickles and joblib's compressed pickles begin (protocol 2+, zlib, gzip, bz2, xz, lzma, lz4)
+_PICKLE_HEADS = (
+    b"\x80",
+    b"\x78",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00",
+    b"\x04\x22\x4d\x18",
+)
+
+
 def _not_zip_reason(path: Path) -> str:
     with open(path, "rb") as f:
-        head = f.read(4)
+        head = f.read(8)
     if not head:
         return "the file is empty"
-    # pickle protocol 2+ (joblib's default) or joblib's compressed pickles (zlib/gzip/xz/lz4)
-    if head[:1] == b"\x80" or head[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda", b"\x1f\x8b"):
+    if head.startswith(b"PK\x03\x04"):
+        return "a damaged or truncated zip archive"
+    if head.startswith(_PICKLE_HEADS):
         return (
             "it looks like a pickle, the format of omni-nas before model format 1: pickles can "
             "run code when loaded, so they are never loaded; refit the model with `omni fit`"
@@ -289,7 +302,7 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
     path = Path(path)
     with _open(path) as zf:
         manifest = _checked_manifest(path, zf)
-        member = manifest["payload"].get("member", PAYLOAD)
+        member = PAYLOAD  # never a name from the file
         try:
             payload = zf.read(member)
         except KeyError:

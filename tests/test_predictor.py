@@ -244,7 +244,7 @@ def test_profile_save_load_identical_predictions(tmp_path, timed_bench):
     m1 = again.make_predictor(timed_bench, random_state=0).fit(X, timed_bench.target[train])
     m2 = profile.make_predictor(timed_bench, random_state=0).fit(X, timed_bench.target[train])
     np.testing.assert_array_equal(m1.predict(X), m2.predict(X))
-    path = save_model(tmp_path / "m.joblib", m1, groups=again.groups)
+    path = save_model(tmp_path / "m.omni", m1, groups=again.groups)
     loaded, info = load_model(path)
     np.testing.assert_array_equal(loaded.predict(X), m1.predict(X))
     assert info["groups"] == again.groups
@@ -253,12 +253,13 @@ def test_profile_save_load_identical_predictions(tmp_path, timed_bench):
 def test_load_refuses_other_versions(tmp_path, monkeypatch):
     import omni.persistence as persistence
 
-    path = save_model(tmp_path / "m.joblib", {"any": 1})
-    monkeypatch.setattr(persistence, "versions", lambda: {"omni-nas": "9.9", "numpy": "0"})
-    with pytest.raises(OmniError, match="other versions"):
+    path = save_model(tmp_path / "m.omni", {"any": 1})
+    here = persistence.versions()
+    monkeypatch.setattr(persistence, "versions", lambda: {**here, "omni-nas": "9.9"})
+    with pytest.raises(OmniError, match="other versions: omni-nas"):
         load_model(path)
     (tmp_path / "junk").write_text("x")
-    with pytest.raises(OmniError, match="not a readable"):
+    with pytest.raises(OmniError, match="junk: not an omni model file"):
         load_model(tmp_path / "junk")
 
 
@@ -292,7 +293,7 @@ def test_two_tune_processes_share_one_study(tmp_path, timed_bench):
 
 def test_cli_tune_fit_predict(tmp_path, timed_bench, capsys):
     bench = timed_bench.save(tmp_path / "toy.json.gz")
-    prof, model = tmp_path / "p.json", tmp_path / "m.joblib"
+    prof, model = tmp_path / "p.json", tmp_path / "m.omni"
     storage = f"sqlite:///{tmp_path / 's.db'}"
     assert (
         main(
