@@ -14,7 +14,8 @@ from features.errors import InvalidArchitectureError, OmniError
 from omni.spaces.checks import check_space
 from omni.spaces.darts import DartsGenotype, DartsSpace
 from omni.spaces.darts.encodings import cell_paths, path_column
-from omni.spaces.darts.network import count_parameters, reference_flops
+from omni.spaces.darts.network import reference_flops
+from omni.spaces.networks import count_parameters
 
 SPACE = DartsSpace()
 #: the first key of NASLib's zc_nasbench301.json sample

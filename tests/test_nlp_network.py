@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from features.errors import InvalidArchitectureError
-from omni.spaces.nlp.network import build_rnn, count_parameters, expected_parameters
+from omni.spaces.networks import count_parameters
+from omni.spaces.nlp.network import build_rnn
 
 SMALL = {"vocab_size": 50, "emsize": 8, "nhid": 12, "nlayers": 2}
 
@@ -75,10 +76,9 @@ def test_tied_and_untied_parameter_counts():
     tied = build_rnn(TANH_RNN, **SMALL)
     assert tied.decoder.weight is tied.encoder.weight
     # embedding 50x8 + decoder bias 50; layer 0: 12 x (8 + 12) + 12; layer 1 (width 8): 8 x 20 + 8
-    assert count_parameters(tied) == 400 + 50 + 252 + 168 == expected_parameters(TANH_RNN, **SMALL)
+    assert count_parameters(tied) == 400 + 50 + 252 + 168
     untied = build_rnn(TANH_RNN, **SMALL, tied=False)  # last layer 12 wide, decoder 50 x 12
     assert count_parameters(untied) == 400 + 50 + 252 + 300 + 600
-    assert count_parameters(untied) == expected_parameters(TANH_RNN, **SMALL, tied=False)
 
 
 def test_regularisation_adds_no_parameters():
@@ -121,7 +121,6 @@ def test_every_shared_log_has_its_published_parameter_count():
         with torch.device("meta"):
             model = build_rnn(recipe)  # defaults = the logs' settings, vocabulary 33,278
         assert count_parameters(model) == log["num_params"], path.name
-        assert expected_parameters(recipe) == log["num_params"], path.name
         checked += 1
     assert checked == len(files) >= 1
     # one full-size model for real: the meta build counts what a CPU build allocates

@@ -132,3 +132,8 @@ def build_network(
     return CellNetwork(
         edges, ops, int(num_classes), shape, tuple(int(c) for c in channels), int(cells_per_stage)
     )
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of parameters of ``model``, tied weights once (works on the ``meta`` device)."""
+    return sum(p.numel() for p in model.parameters())

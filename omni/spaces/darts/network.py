@@ -190,11 +190,6 @@ class DartsNetwork(nn.Module):
         return self.classifier(torch.flatten(self.pool(s1), 1))
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of parameters of ``model`` (works on the ``meta`` device)."""
-    return sum(p.numel() for p in model.parameters())
-
-
 def _window_sides(size: int, out: int) -> int:
     return sum(-(-(i + 1) * size // out) - (i * size) // out + 1 for i in range(out))
 
@@ -253,7 +248,6 @@ __all__ = [
     "FactorizedReduce",
     "ReLUConvBN",
     "SepConv",
-    "count_parameters",
     "make_op",
     "reference_flops",
 ]

@@ -230,31 +230,6 @@ def build_rnn(recipe: Mapping[str, Mapping[str, Any]], **options: Any) -> Custom
     return CustomRNNModel(recipe, **options)
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of parameters of ``model``, tied weights once (works on the ``meta`` device)."""
-    return sum(p.numel() for p in model.parameters())
-
-
-def expected_parameters(
-    recipe: Mapping[str, Mapping[str, Any]],
-    vocab_size: int = 33278,
-    emsize: int = 400,
-    nhid: int = 600,
-    nlayers: int = 3,
-    tied: bool = True,
-) -> int:
-    """The parameter count of :func:`build_rnn` by formula, without building anything."""
-    nodes, _ = cell_nodes(recipe)
-    sizes = [emsize] + [nhid] * (nlayers - 1) + [emsize if tied else nhid]
-    total = vocab_size * emsize + vocab_size + (0 if tied else vocab_size * sizes[-1])
-    for layer in range(nlayers):
-        n_in, hid = sizes[layer], sizes[layer + 1]
-        for _, op, args in nodes:
-            if op == "linear":
-                total += hid + sum(hid * (n_in if a == "x" else hid) for a in args)
-    return total
-
-
 __all__ = [
     "CellLinear",
     "CustomRNNModel",
@@ -263,7 +238,5 @@ __all__ = [
     "TokenEmbedding",
     "build_rnn",
     "cell_nodes",
-    "count_parameters",
-    "expected_parameters",
     "locked_dropout",
 ]
