@@ -6,7 +6,9 @@ n(n-1) ordered comparisons, each labelled "the first one is better". The classif
 difference of the two feature vectors and both vectors themselves, so it can learn that a
 proxy gap matters more among good cells than among bad ones. An architecture's score is its
 mean probability of beating a fixed set of anchors (the training architectures), mapped onto
-the target's scale by quantiles so that it mixes with other predictions.
+the target's scale by quantiles so that it mixes with other predictions. Without the second
+vector (``with_second=False``) the classifier reads a third fewer columns; the difference and
+the first vector still determine the second.
 """
 
 from __future__ import annotations
@@ -21,8 +23,15 @@ from base_predictors.xgb import XGBPredictor
 _CHUNK_ROWS = 1 << 16
 
 
-def _pair_features(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    return np.hstack([A - B, A, B]).astype(np.float32)
+def _pair_features(A: np.ndarray, B: np.ndarray, with_second: bool = True) -> np.ndarray:
+    """``[A - B, A]`` (and ``B`` with ``with_second``), float32, written in place."""
+    d = A.shape[1]
+    out = np.empty((len(A), (3 if with_second else 2) * d), dtype=np.float32)
+    np.subtract(A, B, out=out[:, :d], casting="unsafe")
+    out[:, d : 2 * d] = A
+    if with_second:
+        out[:, 2 * d :] = B
+    return out
 
 
 class PairwisePredictor(XGBPredictor):
@@ -30,7 +39,8 @@ class PairwisePredictor(XGBPredictor):
 
     Parameters beyond :class:`XGBPredictor`'s: ``max_pairs`` caps the ordered training pairs
     (a seeded random subset beyond it), ``max_anchors`` the training architectures each query is
-    compared with (prediction costs ``max_anchors`` classifier rows per architecture).
+    compared with (prediction costs ``max_anchors`` classifier rows per architecture),
+    ``with_second`` whether the pair's features include the second architecture's vector.
     """
 
     cost = CostProfile(needs_training=True, fit_complexity="O(n^2), capped", feature_cost="inputs")
@@ -46,6 +56,7 @@ class PairwisePredictor(XGBPredictor):
         reg_lambda: float = 1.0,
         max_pairs: int = 20000,
         max_anchors: int = 256,
+        with_second: bool = True,
         n_jobs: int = 1,
         random_state: int | None = None,
     ) -> None:
@@ -55,6 +66,7 @@ class PairwisePredictor(XGBPredictor):
         )  # fmt: skip
         self.max_pairs = max_pairs
         self.max_anchors = max_anchors
+        self.with_second = with_second
 
     def fit(self, X, y) -> PairwisePredictor:
         X, y = self._validate_fit(X, y)
@@ -71,7 +83,9 @@ class PairwisePredictor(XGBPredictor):
             self.model_ = None
         else:
             self.model_ = XGBClassifier(objective="binary:logistic", **self._booster_params())
-            self.model_.fit(_pair_features(X[first], X[second]), (y[first] > y[second]))
+            self.model_.fit(
+                _pair_features(X[first], X[second], self.with_second), (y[first] > y[second])
+            )
         scores = self._win_rate(X)
         self.score_grid_ = np.sort(scores)
         self.target_grid_ = np.sort(y)
@@ -86,7 +100,9 @@ class PairwisePredictor(XGBPredictor):
         out = np.empty(len(X))
         for start in range(0, len(X), step):
             Q = X[start : start + step]
-            pairs = _pair_features(np.repeat(Q, m, axis=0), np.tile(self.anchors_, (len(Q), 1)))
+            pairs = _pair_features(
+                np.repeat(Q, m, axis=0), np.tile(self.anchors_, (len(Q), 1)), self.with_second
+            )
             out[start : start + step] = (
                 self.model_.predict_proba(pairs)[:, 1].reshape(-1, m).mean(1)
             )

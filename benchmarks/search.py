@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=150)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--predictor", default="omni-fast")
+    parser.add_argument("--predictor", default="omni")
     parser.add_argument("--out", default=str(RESULTS / "search.json"))
     args = parser.parse_args(argv)
     bench = load_benchmark(args.data_dir)

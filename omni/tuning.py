@@ -34,6 +34,7 @@ from omni.feature_groups import (
     lc_groups,
 )
 from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
+from omni.proxy_costs import fill_proxy_costs
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,11 @@ class Profile:
 
 
 def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
-    """Feature groups whose measured cost fits the budget (unmeasured costs never fit a finite one)."""
+    """Feature groups whose cost fits the budget (unknown costs never fit a finite one); under a
+    finite budget, proxies the file has no seconds for are timed here first
+    (:func:`omni.proxy_costs.fill_proxy_costs`)."""
+    if math.isfinite(budget.query_seconds):
+        fill_proxy_costs(bench)
     names = [g for g in encoding_groups(bench) if g != "padded"]
     names += [f"zc:{p}" for p in bench.proxies]
     names += [f"extra:{c}" for c in bench.metadata.get("extra_seconds", {}) if c in bench.extra]

@@ -12,6 +12,12 @@ from omni import spaces
 from omni.data import Benchmark
 
 
+@pytest.fixture(autouse=True, scope="session")
+def proxy_cost_cache(tmp_path_factory):
+    """Proxy seconds measured by the tests go to a temporary cache, never the user's."""
+    os.environ["OMNI_CACHE_DIR"] = str(tmp_path_factory.mktemp("omni-cache"))
+
+
 def shared_data_dir() -> Path:
     env = os.environ.get("OMNI_SHARED_DATA")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"

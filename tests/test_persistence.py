@@ -30,7 +30,7 @@ TRAIN, TEST = np.arange(40), np.arange(100, 300)
 def small_forests(monkeypatch):
     """Fewer trees in the ``rf``/``et`` kinds: same structure, smaller and faster files."""
     monkeypatch.setattr(
-        predictor_module, "WIDE_FOREST", {**predictor_module.WIDE_FOREST, "n_estimators": 12}
+        predictor_module, "STACK_FOREST", {**predictor_module.STACK_FOREST, "n_estimators": 12}
     )
 
 

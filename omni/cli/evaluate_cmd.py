@@ -10,6 +10,7 @@ from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation import evaluate, summarize
 from omni.feature_groups import expand_groups
 from omni.predictors import PredictorSpec, available, composite_spec, resolve
+from omni.proxy_costs import cost_sources, fill_proxy_costs
 from omni.reporting import format_table, plot_kt_vs_train_size, write_json
 from omni.tuning import plan_cost
 
@@ -43,7 +44,15 @@ def at_fidelity(name: str, epochs: int) -> str:
 
 
 def within_budget(bench, specs: list[PredictorSpec], seconds: float) -> list[PredictorSpec]:
-    """The specs whose features cost at most ``seconds`` per architecture (omni: its plan)."""
+    """The specs whose features cost at most ``seconds`` per architecture (omni: its plan),
+    after saying where the costs come from (file, published, measured here, unknown)."""
+    fill_proxy_costs(bench)
+    report: dict[str, list[str]] = {}
+    for group, source in cost_sources(bench, [f"zc:{p}" for p in bench.proxies]).items():
+        report.setdefault(source, []).append(group)
+    for source in ("file", "published", "measured", "unknown"):
+        if report.get(source):
+            print(f"query costs ({source}): {', '.join(report[source])}")
     kept = []
     for spec in specs:
         if spec.name == "omni":

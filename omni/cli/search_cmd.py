@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--predictor",
         default="omni",
         choices=sorted(PREDICTORS),
-        help="predictor of the guided strategies (omni-fast: smaller NGBoost for omni-bo)",
+        help="predictor of the guided strategies (omni: the composite the README's figures used)",
     )
     p.add_argument(
         "--train-seconds",
