@@ -30,7 +30,7 @@ from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
-from base_predictors.xgb import NASLIB_XGB, XGBPredictor
+from base_predictors.xgb import XGBPredictor
 from features.errors import OmniError
 
 #: fidelity (epochs of the partial learning curve) of the registered learning-curve entries
@@ -121,16 +121,10 @@ for _info in (
         "model-based",
         ("onehot",),
         XGBPredictor,
-        "XGBoost over the one-hot adjacency encoding (NASLib's settings)",
-        params=NASLIB_XGB,
+        "XGBoost over the one-hot adjacency encoding",
     ),
     PredictorInfo(
-        "xgb-zc",
-        "model-based",
-        ("zc:*",),
-        XGBPredictor,
-        "XGBoost over every zero-cost proxy (NAS-Bench-Suite-Zero's settings)",
-        params=NASLIB_XGB,
+        "xgb-zc", "model-based", ("zc:*",), XGBPredictor, "XGBoost over every zero-cost proxy"
     ),
     PredictorInfo(
         "rf",

@@ -8,17 +8,6 @@ from xgboost import XGBRegressor
 
 from base_predictors.base import BasePredictor, CostProfile
 
-#: NASLib's XGBoost predictor as NAS-Bench-Suite-Zero ran it (``naslib/predictors/trees/xgb.py``):
-#: 500 rounds at eta 0.3, depth 6, full rows and columns; the published baselines use these
-NASLIB_XGB = {
-    "n_estimators": 500,
-    "learning_rate": 0.3,
-    "max_depth": 6,
-    "min_child_weight": 1.0,
-    "subsample": 1.0,
-    "colsample_bytree": 1.0,
-}
-
 
 class XGBPredictor(BasePredictor):
     """XGBoost regressor. Defaults follow NASLib's XGBoost predictor (depth 6, eta 0.3 ->

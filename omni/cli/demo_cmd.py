@@ -1,4 +1,4 @@
-"""``omni demo``: the whole library on the built-in benchmark, in about a minute.
+"""``omni demo``: the whole library on the built-in benchmark, in under two minutes.
 
 It shows the predictors that exist, how well a few of them rank held-out cells as the number
 of training cells grows (the study's protocol, Kendall tau, a saved plot), and what each
