@@ -4,7 +4,7 @@ and a :class:`TabularOracle` to simulate searches on a benchmark table."""
 from __future__ import annotations
 
 from omni.nas import acquisition, strategies
-from omni.nas.featurizer import DEFAULT_GROUPS, BenchmarkFeaturizer
+from omni.nas.featurizer import DEFAULT_GROUPS, BenchmarkFeaturizer, SpaceFeaturizer
 from omni.nas.history import Evaluation
 from omni.nas.oracle import TabularOracle
 from omni.nas.searcher import Searcher
@@ -20,6 +20,7 @@ __all__ = [
     "Evaluation",
     "SearchRun",
     "Searcher",
+    "SpaceFeaturizer",
     "Strategy",
     "TabularOracle",
     "acquisition",

@@ -169,6 +169,29 @@ class Searcher:
             self._best = evaluation
         return evaluation
 
+    def record(
+        self,
+        arch: str | Arch,
+        accuracy: float,
+        curve: Sequence[float] | np.ndarray | None = None,
+        proxies: Mapping[str, float] | None = None,
+    ) -> Evaluation:
+        """Tell an evaluation this searcher did not ask for (another worker's, a stored
+        study's); as :meth:`tell` otherwise."""
+        parsed = self.space.coerce(arch)
+        key = self._key(parsed)
+        if key not in self._pending and key not in self._told:
+            _finite_float(accuracy, "accuracy")  # nothing changes on bad input
+            self._pending[key] = self.space.to_str(self.space.prune(parsed))
+        return self.tell(parsed, accuracy, curve=curve, proxies=proxies)
+
+    def exclude(self, arch: str | Arch) -> None:
+        """Never propose ``arch`` (a failed run, asked here or elsewhere); a pending one is
+        dropped as by :meth:`discard`."""
+        key = self._key(self.space.coerce(arch))
+        self._pending.pop(key, None)
+        self._told.add(key)
+
     def discard(self, arch: str | Arch) -> None:
         """Drop a pending architecture whose evaluation failed; it is not proposed again."""
         parsed = self.space.coerce(arch)

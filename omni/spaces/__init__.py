@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from features.errors import OmniError
-from omni.spaces.base import Arch, SearchSpace, Task
+from omni.spaces.base import Arch, Decision, SearchSpace, Task
 from omni.spaces.cell_space import CellSpace
 from omni.spaces.darts import DartsSpace
 from omni.spaces.nb101 import NB101Space
@@ -112,6 +112,7 @@ register(NLPSpace(), aliases=("nasbenchnlp", "nb-nlp"))
 __all__ = [
     "Arch",
     "CellSpace",
+    "Decision",
     "NB201Space",
     "NLPSpace",
     "TNB101MacroSpace",

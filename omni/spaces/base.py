@@ -8,6 +8,8 @@ outside the space it travels as its string form (:meth:`SearchSpace.to_str`).
 A space implements: :meth:`parse` / :meth:`to_str` / :meth:`validate`, :meth:`canonical`,
 :meth:`sample`, :meth:`neighbours`, :meth:`graphs` (the labelled DAG(s) the features encode),
 :meth:`network` and its :attr:`tasks`. Everything else has a default built on those.
+A space that lists its :meth:`decisions` (one categorical choice each) can be searched from
+Optuna: :meth:`suggest` asks them of a trial, so a study's params map back to an architecture.
 :func:`omni.spaces.checks.check_space` tests that an implementation keeps the contract.
 """
 
@@ -34,6 +36,15 @@ def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generato
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng(random_state)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One categorical choice of a space: a parameter ``name`` and its ``choices``
+    (strings, ints, bools or None, as Optuna's ``suggest_categorical`` takes)."""
+
+    name: str
+    choices: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,47 @@ class SearchSpace(ABC):
         """Every architecture; only for spaces with ``enumerable = True``."""
         raise OmniError(f"space {self.name!r} cannot be enumerated")
 
+    # ---------------------------------------------------------------- decisions (Optuna)
+    def decisions(self) -> tuple[Decision, ...]:
+        """The space's categorical choices, the same for every architecture (default: none).
+
+        A space that lists them also implements :meth:`to_decisions` and
+        :meth:`from_decisions`; choices some combinations of which break a rule are allowed
+        (:meth:`from_decisions` then raises).
+        """
+        return ()
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        """The value of every decision that gives ``arch`` (up to isomorphism)."""
+        raise OmniError(self._no_decisions())
+
+    def from_decisions(self, values: Mapping[str, Any]) -> Arch:
+        """The architecture of one value per decision; :class:`InvalidArchitectureError`
+        naming the rule when the combination is not an architecture of the space."""
+        raise OmniError(self._no_decisions())
+
+    def suggest(self, trial: Any) -> Arch:
+        """The architecture an Optuna ``trial`` chooses: one ``suggest_categorical`` per
+        decision, in order. A combination that breaks a rule of the space prunes the trial
+        (``optuna.TrialPruned`` naming the rule): random and TPE samplers can draw them,
+        :class:`omni.integrations.OmniSampler` never does."""
+        decisions = self.decisions()
+        if not decisions:
+            raise OmniError(self._no_decisions())
+        values = {d.name: trial.suggest_categorical(d.name, d.choices) for d in decisions}
+        try:
+            return self.from_decisions(values)
+        except InvalidArchitectureError as err:
+            import optuna
+
+            raise optuna.TrialPruned(f"not an architecture of {self.name!r}: {err}") from None
+
+    def _no_decisions(self) -> str:
+        return (
+            f"space {self.name!r} lists no decisions: implement decisions(), to_decisions() "
+            "and from_decisions() to search it from Optuna"
+        )
+
     # ---------------------------------------------------------------- graphs and encodings
     @abstractmethod
     def graphs(self, arch: Any) -> tuple[CellDAG, ...]:
@@ -215,6 +267,25 @@ class SearchSpace(ABC):
         ``options`` are the skeleton's settings (width, depth, ...); its defaults reproduce
         the published parameter counts.
         """
+
+
+def checked_decisions(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` of every decision of ``space``, each one of its choices (else the error)."""
+    if not isinstance(values, Mapping):
+        raise InvalidArchitectureError(
+            f"decisions of {space.name!r} are a mapping name -> value, got {type(values).__name__}"
+        )
+    out = {}
+    for d in space.decisions():
+        if d.name not in values:
+            raise InvalidArchitectureError(f"decision {d.name!r} of {space.name!r} is missing")
+        if values[d.name] not in d.choices:
+            raise InvalidArchitectureError(
+                f"decision {d.name!r} of {space.name!r} is {values[d.name]!r}; "
+                f"it takes one of {list(d.choices)}"
+            )
+        out[d.name] = values[d.name]
+    return out
 
 
 def int_tuple(key: str, length: int, example: str) -> tuple[int, ...]:

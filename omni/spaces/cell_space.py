@@ -23,7 +23,7 @@ from features import encodings
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import InvalidArchitectureError, OmniError
 from features.graph_features import graph_features
-from omni.spaces.base import SearchSpace, Task, as_rng
+from omni.spaces.base import Decision, SearchSpace, Task, as_rng, checked_decisions
 
 Arch = tuple[str, ...]
 
@@ -156,6 +156,17 @@ class CellSpace(SearchSpace):
         if len(ids) != self.num_edges or any(not 0 <= int(k) < len(self.ops) for k in ids):
             raise InvalidArchitectureError(f"{tuple(ids)!r}: not {self.num_edges} op indices")
         return tuple(self.ops[int(k)] for k in ids)
+
+    def decisions(self) -> tuple[Decision, ...]:
+        """One op per edge, named ``edge_<j>_<i>`` (the edge into node j from node i)."""
+        return tuple(Decision(f"edge_{j}_{i}", self.ops) for i, j in self.edges)
+
+    def to_decisions(self, arch: Arch | str) -> dict[str, Any]:
+        return {d.name: op for d, op in zip(self.decisions(), self.coerce(arch), strict=True)}
+
+    def from_decisions(self, values: Mapping[str, Any]) -> Arch:
+        values = checked_decisions(self, values)
+        return self.validate(values[d.name] for d in self.decisions())
 
     def all_archs(self) -> Iterable[Arch]:
         """Every op assignment, in op-index order (only sensible for small spaces)."""

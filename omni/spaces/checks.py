@@ -54,6 +54,7 @@ def check_space(
     for a, b in isomorphic_pairs:
         _require(space.key(a) == space.key(b), space, f"isomorphs {a!r} and {b!r} differ in key")
     _check_graphs_and_encodings(space, archs)
+    _check_decisions(space, archs)
     _check_bad_input(space)
     _check_enumeration(space)
     _check_network(space, archs[0], task, dict(network_options or {}))
@@ -103,6 +104,32 @@ def _check_moves(space: SearchSpace, arch: Any, rng: np.random.Generator, symmet
         child = space.mutate(arch, rng)
         _require(space.is_valid(child), space, f"mutate({arch!r}) is not valid")
         _require(child != arch, space, f"mutate({arch!r}) returned it unchanged")
+
+
+def _check_decisions(space: SearchSpace, archs: list[Any]) -> None:
+    decisions = space.decisions()
+    if not decisions:
+        return
+    names = [d.name for d in decisions]
+    _require(len(set(names)) == len(names), space, "decision names repeat")
+    for d in decisions:
+        _require(isinstance(d.choices, tuple) and bool(d.choices), space, f"{d.name}: no choices")
+        _require(len(set(d.choices)) == len(d.choices), space, f"{d.name}: choices repeat")
+    for arch in archs:
+        values = space.to_decisions(arch)
+        _require(sorted(values) == sorted(names), space, f"to_decisions({arch!r}) names differ")
+        for d in decisions:
+            _require(values[d.name] in d.choices, space, f"{d.name}={values[d.name]!r} no choice")
+        back = space.from_decisions(values)
+        _require(space.key(back) == space.key(arch), space, f"decisions of {arch!r} round trip")
+    values = space.to_decisions(archs[0])
+    values.pop(names[0])
+    try:
+        space.from_decisions(values)
+    except InvalidArchitectureError:
+        pass
+    else:
+        _require(False, space, "from_decisions must reject a missing decision")
 
 
 def _check_graphs_and_encodings(space: SearchSpace, archs: list[Any]) -> None:

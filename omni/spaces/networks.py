@@ -10,6 +10,7 @@ and 10 classes the parameter count equals NAS-Bench-201's / NAS-Bench-Suite-Zero
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import torch
 from torch import nn
@@ -113,6 +114,8 @@ def build_network(
     shape = tuple(int(v) for v in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise OmniError(f"input_shape must be (channels, height, width) >= 1, got {input_shape!r}")
+    if isinstance(channels, Real) or not all(isinstance(c, Integral) for c in channels):
+        raise OmniError(f"channels are the stage widths, e.g. (16, 32, 64); got {channels!r}")
     reductions = len(channels) - 1
     if min(shape[1:]) < 2**reductions:
         raise OmniError(

@@ -11,13 +11,13 @@ the space has one) the neighbours of an architecture.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from features.errors import OmniError
-from omni.spaces.base import Arch, SearchSpace, Task, as_rng
+from features.errors import InvalidArchitectureError, OmniError
+from omni.spaces.base import Arch, Decision, SearchSpace, Task, as_rng
 
 #: encodings used for distances, in order of preference
 DISTANCE_ENCODINGS = ("onehot", "adjacency", "graph")
@@ -88,6 +88,19 @@ class RestrictedSpace(SearchSpace):
 
     def network(self, arch: Any, task: str | Task | None = None, **options: Any):
         return self.space.network(arch, task, **options)
+
+    def decisions(self) -> tuple[Decision, ...]:
+        return self.space.decisions()
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        return self.space.to_decisions(arch)
+
+    def from_decisions(self, values: Mapping[str, Any]) -> Arch:
+        """The parent's architecture, if the table holds it (else the error)."""
+        arch = self.space.from_decisions(values)
+        if not self.contains(arch):
+            raise InvalidArchitectureError(f"{self.space.to_str(arch)!r} is not in the table")
+        return arch
 
     def _position(self, arch: Any, scaled: bool = True) -> np.ndarray:
         vec = np.asarray(self.space.encode(arch, self._encoding), dtype=float)

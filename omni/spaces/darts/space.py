@@ -23,6 +23,8 @@ c_{k-2} from c_{k-1}; the ``adjacency`` and ``path`` encodings do.
 from __future__ import annotations
 
 import ast
+import itertools
+from collections.abc import Mapping
 from numbers import Integral
 from typing import Any, NamedTuple
 
@@ -30,7 +32,7 @@ import numpy as np
 
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import OmniError
-from omni.spaces.base import SearchSpace, Task, as_rng, invalid
+from omni.spaces.base import Decision, SearchSpace, Task, as_rng, checked_decisions, invalid
 from omni.spaces.darts import encodings as _darts_enc
 from omni.spaces.darts.network import OP_NAMES
 
@@ -43,6 +45,16 @@ CONCAT = (2, 3, 4, 5)
 CANONICAL_CELLS = 1 * 3 * 6 * 10 * NUM_OPS**NUM_PAIRS
 _OP_CODE = {name: code for code, name in enumerate(OP_NAMES)}
 _MAX_TEXT = 10_000
+#: per intermediate node k (0..3): its unordered input pairs "i,j" (i < j < k + 2)
+_INPUT_PAIRS = tuple(
+    tuple(f"{i},{j}" for i, j in itertools.combinations(range(k + 2), 2)) for k in range(NUM_NODES)
+)
+_DECISIONS = tuple(
+    Decision(f"{c}_{k}_{name}", choices)
+    for c in CELL_NAMES
+    for k in range(NUM_NODES)
+    for name, choices in (("inputs", _INPUT_PAIRS[k]), ("0_op", OP_NAMES), ("1_op", OP_NAMES))
+)
 
 Pair = tuple[int, int]
 Cell = tuple[Pair, ...]
@@ -293,6 +305,40 @@ class DartsSpace(SearchSpace):
             return self._replace(arch, c, p, (others[int(rng.integers(len(others)))], op))
         new_op = int(rng.integers(NUM_OPS - 1))
         return self._replace(arch, c, p, (src, new_op + (new_op >= op)))
+
+    # ---------------------------------------------------------------- decisions (Optuna)
+    def decisions(self) -> tuple[Decision, ...]:
+        """Per cell c (``normal``, ``reduce``) and intermediate node k = 0..3 (node k + 2):
+        ``<c>_<k>_inputs``, the node's two distinct inputs as ``"i,j"`` (i < j < k + 2), then
+        ``<c>_<k>_0_op`` and ``<c>_<k>_1_op``, the op names (:data:`OP_NAMES`) on inputs i and j.
+
+        The inputs are one unordered pair rather than one decision per pair, so every
+        combination is an architecture (no repeated input to reject) and the combinations are
+        exactly the canonical forms (pairs sorted by input, as :meth:`canonical`).
+        """
+        return _DECISIONS
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, cell in zip(CELL_NAMES, self.canonical(arch), strict=True):
+            for k in range(NUM_NODES):
+                (i, op_i), (j, op_j) = cell[2 * k : 2 * k + 2]
+                values[f"{name}_{k}_inputs"] = f"{i},{j}"
+                values[f"{name}_{k}_0_op"] = OP_NAMES[op_i]
+                values[f"{name}_{k}_1_op"] = OP_NAMES[op_j]
+        return values
+
+    def from_decisions(self, values: Mapping[str, Any]) -> DartsGenotype:
+        values = checked_decisions(self, values)
+        cells = []
+        for name in CELL_NAMES:
+            pairs = []
+            for k in range(NUM_NODES):
+                inputs = (int(t) for t in values[f"{name}_{k}_inputs"].split(","))
+                for s, src in enumerate(inputs):
+                    pairs.append((src, _OP_CODE[values[f"{name}_{k}_{s}_op"]]))
+            cells.append(pairs)
+        return self.validate(cells)
 
     def all_archs(self):
         raise OmniError(

@@ -22,7 +22,7 @@ import numpy as np
 from features.dag import CellDAG
 from features.encodings import path_encoding_size, path_index
 from features.errors import InvalidArchitectureError, OmniError
-from omni.spaces.base import SearchSpace, Task, as_rng, invalid
+from omni.spaces.base import Decision, SearchSpace, Task, as_rng, checked_decisions, invalid
 from omni.spaces.nb101.graph import (
     CONV1X1,
     CONV3X3,
@@ -50,6 +50,11 @@ _ONEHOT_OPS = (MAXPOOL3X3, CONV3X3, CONV1X1)
 _PAD_OP = CONV3X3
 _MAX_PATH = MAX_VERTICES - 2
 _CACHE = 1 << 16
+#: the 7-vertex form's upper-triangle (i, j) pairs, row-major (NASLib's onehot order)
+_EDGES = tuple((int(i), int(j)) for i, j in zip(*np.triu_indices(MAX_VERTICES, k=1), strict=True))
+_DECISIONS = tuple(Decision(f"edge_{i}_{j}", (0, 1)) for i, j in _EDGES) + tuple(
+    Decision(f"op_{v}", OPS) for v in range(1, MAX_VERTICES - 1)
+)
 
 
 def _broken(arch: Any, rule: str) -> InvalidArchitectureError:
@@ -346,6 +351,33 @@ class NB101Space(SearchSpace):
                 continue
         logger.warning("mutate: no valid child of %s in 10000 draws; using a neighbour", arch)
         return super().mutate(cell, rng)
+
+    # ---------------------------------------------------------------- decisions (Optuna)
+    def decisions(self) -> tuple[Decision, ...]:
+        """The 7-vertex form: ``edge_<i>_<j>`` (0 or 1) for each of the 21 edges i -> j > i
+        (row-major), then ``op_<v>`` (an interior op label) for the vertices v = 1..5."""
+        return _DECISIONS
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        """The decisions of the pruned cell padded to 7 vertices (:func:`pad_to_seven`)."""
+        cell = pad_to_seven(self.prune(arch))
+        values: dict[str, Any] = {f"edge_{i}_{j}": cell.matrix[i][j] for i, j in _EDGES}
+        values.update({f"op_{v}": cell.ops[v] for v in range(1, MAX_VERTICES - 1)})
+        return values
+
+    def from_decisions(self, values: Mapping[str, Any]) -> NB101Cell:
+        """The raw 7-vertex cell of the decisions; NB101's rules (input reaches output, at
+        most 9 edges after pruning) apply as in :meth:`validate`."""
+        values = checked_decisions(self, values)
+        matrix = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+        for i, j in _EDGES:
+            matrix[i, j] = int(values[f"edge_{i}_{j}"])
+        ops = (INPUT, *(values[f"op_{v}"] for v in range(1, MAX_VERTICES - 1)), OUTPUT)
+        try:
+            return self.validate(_cell(matrix, ops))
+        except InvalidArchitectureError as err:
+            rule = getattr(err, "rule", str(err))
+            raise InvalidArchitectureError(f"decisions of {self.name!r}: {rule}") from None
 
     # ---------------------------------------------------------------- graphs and encodings
     def graphs(self, arch: Any) -> tuple[CellDAG, ...]:

@@ -14,10 +14,15 @@ time step, which feeds ``x`` (label ``"token"``) and each ``h_prev_<i>`` (``"hid
 the op nodes in topological order, labelled by op; every output ``h_new_<i>`` feeds the last
 node ``"output"``. Encodings: ``graph``, ``opcount``, ``onehot`` (adjacency bits + one-hot ops
 of the graph padded to :data:`MAX_NODES`) and ``padded``.
+
+Decisions (Optuna, :meth:`NLPSpace.decisions`): :data:`MAX_OP_NODES` op slots, each an op or
+``"-"`` (absent) and up to 3 inputs, and the slots of the outputs ``h_new_<i>``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,9 +30,9 @@ import numpy as np
 from features import encodings as _enc
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import InvalidArchitectureError
-from omni.spaces.base import SearchSpace, Task, as_rng, invalid
+from omni.spaces.base import Decision, SearchSpace, Task, as_rng, checked_decisions, invalid
 from omni.spaces.nlp import cell as _cell
-from omni.spaces.nlp.cell import OP_ARITY, RecurrentCell
+from omni.spaces.nlp.cell import MAX_HIDDEN, MAX_OP_NODES, OP_ARITY, RecurrentCell
 
 #: WikiText-2's vocabulary in the benchmark's corpus build; one bptt window of tokens
 NLP_TASKS = {"wikitext2": Task("wikitext2", (35,), 33278, inputs="tokens")}
@@ -43,6 +48,31 @@ _SAMPLE_OPS = {
     "elementwise_prod": 0.03,
     "blend": 0.02,
 }
+#: the value of an absent slot, input or output in the decisions
+EMPTY = "-"
+_SLOT_INPUTS = max(high for _, high in OP_ARITY.values())
+_CELL_INPUTS = (_cell.TOKEN_INPUT, *(f"h_prev_{i}" for i in range(MAX_HIDDEN)))
+_SLOT = re.compile(r"slot_(\d+)")
+_DECISIONS = (
+    *(
+        d
+        for k in range(MAX_OP_NODES)
+        for d in (
+            Decision(f"slot_{k}_op", (EMPTY, *OP_ARITY)),
+            *(
+                Decision(
+                    f"slot_{k}_in_{j}",
+                    (EMPTY, *_CELL_INPUTS, *(f"slot_{m}" for m in range(k))),
+                )
+                for j in range(_SLOT_INPUTS)
+            ),
+        )
+    ),
+    *(
+        Decision(f"out_{i}", (EMPTY, *(f"slot_{k}" for k in range(MAX_OP_NODES))))
+        for i in range(MAX_HIDDEN)
+    ),
+)
 
 
 class NLPSpace(SearchSpace):
@@ -188,6 +218,98 @@ class NLPSpace(SearchSpace):
                     out.add(other)
                     stack.append(other)
         return out
+
+    # ---------------------------------------------------------------- decisions (Optuna)
+    def decisions(self) -> tuple[Decision, ...]:
+        """Op slots k = 0..23, then the outputs (``"-"`` is absent throughout).
+
+        ``slot_<k>_op``: ``"-"`` or an op of :data:`OP_ARITY`; ``slot_<k>_in_<j>`` (j = 0..2):
+        ``"-"``, ``x``, ``h_prev_0`` .. ``h_prev_2`` or an earlier slot ``slot_<m>`` (m < k),
+        the slot's inputs being its inputs other than ``"-"``, in order; ``out_<i>``
+        (i = 0..2): ``"-"`` or the slot that is ``h_new_<i>``. ``out_0`` is required and the
+        outputs are consecutive. Inputs of an absent slot are ignored.
+
+        NLPSpace.sample also requires that h_new_0 reads ``x``, but the space's rules
+        (:meth:`validate`) do not, and 11 of the 100 cells in the benchmark's logs break it,
+        so :meth:`from_decisions` does not require it either.
+        """
+        return _DECISIONS
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        """The pruned cell's op nodes in topological order in slots 0, 1, ..."""
+        cell = self.prune(arch)
+        spec = {name: (op, inputs) for name, op, inputs in cell.nodes}
+        order = cell.topological_order()
+        slot = {name: f"slot_{k}" for k, name in enumerate(order)}
+        values: dict[str, Any] = {d.name: EMPTY for d in _DECISIONS}
+        for k, name in enumerate(order):
+            op, inputs = spec[name]
+            values[f"slot_{k}_op"] = op
+            for j, src in enumerate(inputs):
+                values[f"slot_{k}_in_{j}"] = slot.get(src, src)
+        for i in range(cell.num_hidden):
+            values[f"out_{i}"] = slot[f"h_new_{i}"]
+        return values
+
+    def from_decisions(self, values: Mapping[str, Any]) -> RecurrentCell:
+        """The cell of the decisions: slot k is the node ``h_new_<i>`` when ``out_<i>`` names
+        it, else ``node_<k>``; every rule of :meth:`validate` applies."""
+        if isinstance(values, Mapping):  # before the check of choices: say why it is wrong
+            for k in range(MAX_OP_NODES):
+                for j in range(_SLOT_INPUTS):
+                    src = values.get(f"slot_{k}_in_{j}")
+                    m = _SLOT.fullmatch(src) if isinstance(src, str) else None
+                    if m and int(m.group(1)) >= k:
+                        raise self._bad(
+                            f"slot_{k}_in_{j} is {src}: a slot reads x, h_prev_<i> and earlier "
+                            f"slots only (slot_0 .. slot_{k - 1})"
+                        )
+        values = checked_decisions(self, values)
+        present = {f"slot_{k}" for k in range(MAX_OP_NODES) if values[f"slot_{k}_op"] != EMPTY}
+        outs = [values[f"out_{i}"] for i in range(MAX_HIDDEN)]
+        if outs[0] == EMPTY:
+            raise self._bad("out_0 is '-': every cell has the output h_new_0")
+        count = outs.index(EMPTY) if EMPTY in outs else len(outs)
+        later = [i for i in range(count, MAX_HIDDEN) if outs[i] != EMPTY]
+        if later:
+            raise self._bad(
+                f"out_{count} is '-' but out_{later[0]} is not: outputs are consecutive"
+            )
+        names: dict[str, str] = {}
+        for i, src in enumerate(outs[:count]):
+            if src not in present:
+                raise self._bad(f"out_{i} is {src}, an absent slot (its op is '-')")
+            if src in names:
+                raise self._bad(f"{names[src].replace('h_new', 'out')} and out_{i} are both {src}")
+            names[src] = f"h_new_{i}"
+        recipe: dict[str, dict[str, Any]] = {}
+        for k in range(MAX_OP_NODES):
+            slot = f"slot_{k}"
+            if slot not in present:
+                continue
+            op = values[f"{slot}_op"]
+            inputs = [values[f"{slot}_in_{j}"] for j in range(_SLOT_INPUTS)]
+            inputs = [src for src in inputs if src != EMPTY]
+            low, high = OP_ARITY[op]
+            if not low <= len(inputs) <= high:
+                wanted = str(low) if low == high else f"{low}-{high}"
+                raise self._bad(
+                    f"{slot} is {op}, which takes {wanted} inputs; it has {len(inputs)}"
+                )
+            for src in inputs:
+                hidden = re.fullmatch(r"h_prev_(\d+)", src)
+                if src.startswith("slot_") and src not in present:
+                    raise self._bad(f"{slot} reads {src}, an absent slot (its op is '-')")
+                if hidden and int(hidden.group(1)) >= count:
+                    raise self._bad(f"{slot} reads {src}, but the cell has {count} outputs")
+                if inputs.count(src) > 1:
+                    raise self._bad(f"{slot} reads {src} twice")
+            rename = [names.get(s, f"node_{s[5:]}") if s in present else s for s in inputs]
+            recipe[names.get(slot, f"node_{k}")] = {"op": op, "input": rename}
+        return self.validate(recipe)
+
+    def _bad(self, rule: str) -> InvalidArchitectureError:
+        return InvalidArchitectureError(f"decisions of {self.name!r}: {rule}")
 
     # ---------------------------------------------------------------- graphs and encodings
     def graphs(self, arch: Any) -> tuple[CellDAG]:

@@ -17,7 +17,7 @@ Encodings: ``onehot`` (6 positions x 5 codes, 0 = no module: 30 columns), ``grap
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,15 @@ from torch import nn
 
 from features.dag import INPUT, OUTPUT, CellDAG
 from features.errors import InvalidArchitectureError, OmniError
-from omni.spaces.base import SearchSpace, Task, as_rng, int_tuple, invalid
+from omni.spaces.base import (
+    Decision,
+    SearchSpace,
+    Task,
+    as_rng,
+    checked_decisions,
+    int_tuple,
+    invalid,
+)
 from omni.spaces.tnb101.network import (
     MODULE_CODES,
     TNB_TASKS,
@@ -40,6 +48,10 @@ MIN_MODULES, MAX_MODULES = 4, 6
 MIN_REDUCTIONS, MAX_REDUCTIONS = 1, 4
 MIN_DOUBLINGS, MAX_DOUBLINGS = 1, 3
 BASE = "64"
+_DECISIONS = (
+    Decision("length", tuple(range(MIN_MODULES, MAX_MODULES + 1))),
+    *(Decision(f"module_{p}", MODULE_CODES) for p in range(MAX_MODULES)),
+)
 
 
 class TNB101MacroSpace(SearchSpace):
@@ -184,6 +196,21 @@ class TNB101MacroSpace(SearchSpace):
                 seen.add(cand)
                 out.append(cand)
         return out
+
+    # ---------------------------------------------------------------- decisions (Optuna)
+    def decisions(self) -> tuple[Decision, ...]:
+        """``length`` (4, 5 or 6 modules) and ``module_<p>`` (code 1..4) for p = 0..5;
+        positions from ``length`` on are ignored (:meth:`to_decisions` fills them with 1)."""
+        return _DECISIONS
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        codes = self.coerce(arch)
+        padded = codes + (MODULE_CODES[0],) * (MAX_MODULES - len(codes))
+        return {"length": len(codes), **{f"module_{p}": c for p, c in enumerate(padded)}}
+
+    def from_decisions(self, values: Mapping[str, Any]) -> MacroArch:
+        values = checked_decisions(self, values)
+        return self.validate(tuple(values[f"module_{p}"] for p in range(values["length"])))
 
     # ---------------------------------------------------------------- graphs and encodings
     def graphs(self, arch: Any) -> tuple[CellDAG]:
