@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import optuna
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
 from scipy import stats
 from sklearn.model_selection import KFold, cross_val_predict
 
@@ -35,8 +37,12 @@ from omni.feature_groups import (
 )
 from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
 from omni.proxy_costs import fill_proxy_costs
+from omni.storage import HEARTBEAT_SECONDS, open_storage
 
 logger = logging.getLogger(__name__)
+
+#: trial states that count towards a study's total
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 BASE_CHOICES = (
     "xgb-rank@all",
@@ -157,25 +163,6 @@ def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dic
     return chosen, params
 
 
-def open_storage(url: str, attempts: int = 5) -> optuna.storages.BaseStorage:
-    """An Optuna RDB storage, robust to several processes creating one new database at once.
-
-    The first process to arrive creates the schema; one that loses that race retries. SQLite
-    connections wait for each other's locks instead of failing at once.
-    """
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    for attempt in range(attempts):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except (IntegrityError, OperationalError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
 def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
     """The untuned composite (``OmniPredictor``'s defaults: ranking XGBoost, a random forest,
     extra trees and the pairwise relation predictor under the rank ensemble) over the graph
@@ -234,8 +221,15 @@ def tune(
     progress: bool = False,
     folds: int = 5,
     confirm_repeats: int = 3,
+    heartbeat: float = HEARTBEAT_SECONDS,
 ) -> tuple[Profile, optuna.Study]:
     """Tune the composite on ``train_rows`` of ``bench`` within ``budget``.
+
+    ``n_trials`` is a total: the study holds that many finished (complete or pruned) trials
+    when this returns (Optuna's ``MaxTrialsCallback``), so a rerun, or several processes on
+    one ``storage`` (:func:`omni.storage.open_storage`), add only the trials still missing;
+    ``None`` runs until ``timeout``. A trial whose process was killed is failed by the
+    storage's heartbeat (every ``heartbeat`` seconds) and retried once.
 
     Single-objective: maximise CV Kendall tau subject to the budget. Multi-objective: the front
     of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
@@ -295,23 +289,43 @@ def tune(
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        storage=open_storage(storage) if storage else None,
+        storage=open_storage(storage, heartbeat=heartbeat) if storage else None,
         study_name=study_name,
         load_if_exists=study_name is not None,
         sampler=sampler,
         directions=["maximize", "minimize"] if multi_objective else ["maximize"],
     )
     if not study.trials:
-        d_groups, d_params = default_plan(bench, budget)
-        fixed = {f"use:{g}": g in d_groups for g in groups}
-        fixed.update({f"base:{b}": b in d_params["base_predictors"] for b in BASE_CHOICES})
-        fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
-        if d_params["meta"] == "rank":
-            fixed["rank_power"] = d_params["meta_params"]["power"]
-        study.enqueue_trial(fixed)
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=progress)
+        study.enqueue_trial(_default_trial_params(bench, budget, groups), skip_if_exists=True)
+    if n_trials is not None and n_trials < 1:
+        raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
+    missing = None if n_trials is None else max(n_trials - len(_finished(study)), 0)
+    if missing != 0:
+        total = [] if n_trials is None else [MaxTrialsCallback(n_trials, states=FINISHED)]
+        study.optimize(
+            objective,
+            n_trials=missing,
+            timeout=timeout,
+            callbacks=total,
+            show_progress_bar=progress,
+        )
     profile = _best_profile(bench, study, groups, budget, len(train_rows), multi_objective, confirm)
     return profile, study
+
+
+def _default_trial_params(bench: Benchmark, budget: Budget, groups: Sequence[str]) -> dict:
+    """The params of the untuned plan as the tuner's search space spells them."""
+    d_groups, d_params = default_plan(bench, budget)
+    fixed = {f"use:{g}": g in d_groups for g in groups}
+    fixed.update({f"base:{b}": b in d_params["base_predictors"] for b in BASE_CHOICES})
+    fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
+    if d_params["meta"] == "rank":
+        fixed["rank_power"] = d_params["meta_params"]["power"]
+    return fixed
+
+
+def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return study.get_trials(deepcopy=False, states=FINISHED)
 
 
 def kendall_tau_standard_error(n: int) -> float:
@@ -339,7 +353,8 @@ def _best_profile(bench, study, groups, budget, n_train, multi_objective, confir
     if not feasible:
         raise BudgetError(cheapest_message(bench, budget))
     best = max(feasible, key=lambda t: t.values[0])
-    default = study.trials[0]
+    # the enqueued untuned plan: trial 0, or its retry when trial 0's process was killed
+    default = next((t for t in feasible if t.params == study.trials[0].params), study.trials[0])
     if not multi_objective and default in feasible and best.number != default.number:
         within_noise = best.values[0] - default.values[0] < kendall_tau_standard_error(n_train)
         if within_noise or not confirm(best, default):

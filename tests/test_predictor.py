@@ -275,7 +275,7 @@ def test_two_tune_processes_share_one_study(tmp_path, timed_bench):
         "--train-size",
         "40",
         "--trials",
-        "2",
+        "4",
         "--storage",
         storage,
         "--study",
@@ -288,7 +288,9 @@ def test_two_tune_processes_share_one_study(tmp_path, timed_bench):
     for p in procs:
         assert p.wait(timeout=300) == 0, p.stderr.read().decode()[-2000:]
     study = optuna.load_study(study_name="shared", storage=storage)
-    assert len(study.trials) == 4
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert 4 <= len(done) <= 5  # --trials is the study's total, shared by the two workers
+    assert all((tmp_path / f"p{k}.json").exists() for k in range(2))
 
 
 def test_cli_tune_fit_predict(tmp_path, timed_bench, capsys):

@@ -10,6 +10,7 @@ from omni.budget import Budget
 from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation.splits import uniform_split
 from omni.reporting import format_table, write_json
+from omni.storage import HEARTBEAT_SECONDS
 from omni.tuning import pareto_front, tune
 
 
@@ -19,9 +20,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-size", type=int, required=True)
     p.add_argument("--query-budget", type=float, default=math.inf, help="seconds per prediction")
     p.add_argument("--init-budget", type=float, default=math.inf, help="seconds for fitting")
-    p.add_argument("--trials", type=int, default=None)
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="finished trials the study holds when done, a total: a rerun or another worker "
+        "on the same study adds only the missing ones (default 30, or none with --timeout)",
+    )
     p.add_argument("--timeout", type=float, default=None, help="seconds")
-    p.add_argument("--storage", default="sqlite:///omni-studies.db", help="Optuna storage URL")
+    p.add_argument(
+        "--storage",
+        default="sqlite:///omni-studies.db",
+        help="database URL (sqlite:///f.db, postgresql://user@host/db) or journal:FILE.log",
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=float,
+        default=HEARTBEAT_SECONDS,
+        help="seconds between a trial's heartbeats; a killed worker's trial fails after two "
+        "missed ones and is retried (database storages)",
+    )
     p.add_argument("--study", default=None, help="study name (default from benchmark and budget)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training sample and sampler")
     p.add_argument("--multi-objective", action="store_true", help="KT vs query-seconds front")
@@ -51,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         multi_objective=args.multi_objective,
         progress=True,
+        heartbeat=args.heartbeat,
     )
     profile.extra["train_seed"] = args.seed
     profile.extra["benchmark"] = str(args.bench)
