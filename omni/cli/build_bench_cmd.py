@@ -45,6 +45,11 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, help="training epochs per cell (default 12)")
     p.add_argument("--out", required=True, help="benchmark file to write (.json or .json.gz)")
     p.add_argument("--jobs", type=int, default=1, help="parallel training processes")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the parallel work on this dask cluster (tcp://host:8786; omni-nas[dask])",
+    )
     p.add_argument("--seed", type=int, default=0, help="sampling and training seed")
     p.add_argument("--seed-repeats", type=int, default=3, help="seeds per repeated cell")
     p.add_argument("--repeat-archs", type=int, default=20, help="cells trained with every seed")
@@ -68,6 +73,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from omni import spaces
+    from omni.cluster import parallel_jobs, scheduler
     from omni.training import DatasetSpec, TrainConfig
     from omni.training.build import build_benchmark
 
@@ -102,37 +108,43 @@ def run(args: argparse.Namespace) -> int:
             json.dumps([args.space, config.to_dict()], sort_keys=True).encode()
         ).hexdigest()[:12]
         workdir = Path(".omni-cache") / f"build-{digest}"
-    bench = build_benchmark(
-        space,
-        config,
-        n_archs=args.archs,
-        seed=args.seed,
-        seed_repeats=args.seed_repeats,
-        repeat_archs=args.repeat_archs,
-        workdir=workdir,
-        n_jobs=args.jobs,
-        progress=not args.no_progress,
-    )
-    if args.proxies != "none":
-        from omni.training.datasets import load_dataset
-        from omni.zero_cost import add_scores, score_architectures
-
-        images = load_dataset(data)
-        results = score_architectures(
+    workdir = Path(workdir).resolve()  # the same folder for every worker's process
+    jobs = parallel_jobs(args.jobs, args.scheduler)
+    with scheduler(args.scheduler):
+        bench = build_benchmark(
             space,
-            bench.archs,
-            proxies=None if args.proxies == "all" else args.proxies.split(","),
-            data=args.dataset,
-            batch_size=64,
+            config,
+            n_archs=args.archs,
             seed=args.seed,
-            input_shape=images.input_shape,
-            num_classes=images.num_classes,
-            n_jobs=args.jobs,
-            cache_dir=Path(workdir) / "zero-cost",
+            seed_repeats=args.seed_repeats,
+            repeat_archs=args.repeat_archs,
+            workdir=workdir,
+            n_jobs=jobs,
             progress=not args.no_progress,
-            network_kwargs={"channels": config.channels, "cells_per_stage": config.cells_per_stage},
         )
-        add_scores(bench, results)
+        if args.proxies != "none":
+            from omni.training.datasets import load_dataset
+            from omni.zero_cost import add_scores, score_architectures
+
+            images = load_dataset(data)
+            results = score_architectures(
+                space,
+                bench.archs,
+                proxies=None if args.proxies == "all" else args.proxies.split(","),
+                data=args.dataset,
+                batch_size=64,
+                seed=args.seed,
+                input_shape=images.input_shape,
+                num_classes=images.num_classes,
+                n_jobs=jobs,
+                cache_dir=Path(workdir) / "zero-cost",
+                progress=not args.no_progress,
+                network_kwargs={
+                    "channels": config.channels,
+                    "cells_per_stage": config.cells_per_stage,
+                },
+            )
+            add_scores(bench, results)
     bench.save(out)
     target = bench.target
     noise = bench.metadata["seed_repeats"].get("kendall_tau_mean")

@@ -8,6 +8,7 @@ from pathlib import Path
 from features.errors import OmniError
 from features.zero_cost import PROXIES, check_proxies
 from omni import spaces
+from omni.cluster import parallel_jobs, scheduler
 from omni.reporting import format_table, write_json
 from omni.zero_cost import score_architectures
 
@@ -25,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the parallel work on this dask cluster (tcp://host:8786; omni-nas[dask])",
+    )
     p.add_argument("--cache", metavar="DIR", help="resumable on-disk cache directory")
     p.add_argument("--json", metavar="OUT", help="write {'results': [...]} to this file")
     p.set_defaults(func=run)
@@ -53,18 +59,19 @@ def run(args: argparse.Namespace) -> int:
         archs = _read_archs(args.archs_file)
     proxies = check_proxies(args.proxies)
     task = space.task(args.task)
-    results = score_architectures(
-        space,
-        archs,
-        proxies=proxies,
-        data=args.data,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        n_jobs=args.jobs,
-        cache_dir=args.cache,
-        input_shape=None if str(args.data).endswith(".npz") else task.input_shape,
-        num_classes=task.num_outputs,
-    )
+    with scheduler(args.scheduler):
+        results = score_architectures(
+            space,
+            archs,
+            proxies=proxies,
+            data=args.data,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            n_jobs=parallel_jobs(args.jobs, args.scheduler),
+            cache_dir=args.cache,
+            input_shape=None if str(args.data).endswith(".npz") else task.input_shape,
+            num_classes=task.num_outputs,
+        )
     records = results.records()
     rows = [
         {"arch": r["arch"], **{p: float("nan") if v is None else v for p, v in r["scores"].items()}}
