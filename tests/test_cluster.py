@@ -62,6 +62,8 @@ def test_build_bench_on_the_cluster_equals_the_local_run(tmp_path, cluster_addre
 
 def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("omni.cluster.CONNECT_TIMEOUT", 1)
-    with pytest.raises(OmniError, match="cannot reach the dask scheduler"):
-        with scheduler("tcp://127.0.0.1:9"):
-            pass
+    with (
+        pytest.raises(OmniError, match="cannot reach the dask scheduler"),
+        scheduler("tcp://127.0.0.1:9"),
+    ):
+        pass
