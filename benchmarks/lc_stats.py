@@ -21,6 +21,7 @@ from scipy.stats import kendalltau
 
 from features.learning_curve import STATISTICS, curve_features
 from omni.data import load_benchmark
+from omni.reporting import write_text_atomic
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/nb201/nb201_cifar10_lc200.json"
 FIDELITIES = (10, 20, 50, 100)
@@ -68,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "seconds": seconds,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out = write_text_atomic(args.out, json.dumps(result, indent=2))
 
     width = max(len(name) for name in table)
     print(f"{'statistic':<{width}} " + " ".join(f"e={e:<5}" for e in FIDELITIES))

@@ -45,7 +45,7 @@ from omni.feature_groups import (
     lc_groups,
 )
 from omni.predictors import PredictorSpec, available, resolve
-from omni.reporting import format_table, write_json
+from omni.reporting import format_table, write_json, write_text_atomic
 from omni.tuning import default_plan, plan_cost, tune
 
 PARTS = REPO / "runs" / "omni_bench"
@@ -180,7 +180,10 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()
 def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts) -> list[dict]:
     part = parts / f"{bench_name}-seed{seed}.json"
     if part.exists():
-        return json.loads(part.read_text())
+        try:
+            return json.loads(part.read_text())
+        except ValueError:  # a part of an older, non-atomic writer: recompute it
+            print(f"{part}: unreadable, recomputing seed {seed}", file=sys.stderr)
     bench = load(bench_arg)
     groups_all = class_groups(bench)
     split = uniform_split(bench, test_size, max(sizes), random_state=seed, groups=groups_all)
@@ -226,8 +229,7 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts)
                 records.append(
                     {**base, "predictor": name, **out, "query_seconds": plan_cost(bench, g)}
                 )
-    parts.mkdir(parents=True, exist_ok=True)
-    part.write_text(json.dumps(records, default=float))
+    write_text_atomic(part, json.dumps(records, default=float))
     return records
 
 

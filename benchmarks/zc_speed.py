@@ -33,6 +33,7 @@ from scipy.stats import spearmanr
 from features.zero_cost import PROXIES, compute_proxies
 from features.zero_cost.batches import make_batch
 from omni import spaces
+from omni.reporting import write_text_atomic
 from omni.zero_cost import score_architectures
 
 DATA_INDEPENDENT = ("flops", "l2_norm", "params", "synflow", "zen")
@@ -222,9 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         else None,
     }
     result["total_seconds"] = time.perf_counter() - t0
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    out = write_text_atomic(args.json, json.dumps(result, indent=1))
     print(f"wrote {out}")
     return 0
 

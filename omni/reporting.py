@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,14 +38,20 @@ def _clean(value: object) -> object:
     return value
 
 
-def write_json(path: str | Path, payload: dict) -> Path:
-    """Strict JSON (NaN -> null), written atomically."""
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """``text`` into ``path`` through a temporary file and a rename: a process killed while
+    writing leaves the old file or none, never a truncated one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_clean(payload), indent=1), encoding="utf-8")
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def write_json(path: str | Path, payload: dict) -> Path:
+    """Strict JSON (NaN -> null), written atomically."""
+    return write_text_atomic(path, json.dumps(_clean(payload), indent=1))
 
 
 def plot_kt_vs_train_size(summary: Sequence[dict], path: str | Path, title: str = "") -> Path:

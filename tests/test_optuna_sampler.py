@@ -200,3 +200,14 @@ def test_space_featurizer_labels_and_scores_proxies_once(monkeypatch):
     assert calls == [len({NB201.key(a) for a in archs})]
     with pytest.raises(OmniError, match="no encoding"):
         SpaceFeaturizer("nb201", encodings=["nope"])
+
+
+def test_the_sampler_pickles_mid_study():
+    import pickle
+
+    study = optuna.create_study(direction="maximize", sampler=sampler())
+    study.optimize(objective, n_trials=6)
+    copy = pickle.loads(pickle.dumps(study.sampler))
+    study.sampler = copy
+    study.optimize(objective, n_trials=3)
+    assert len({NB201.key(a) for a in archs_of(study)}) == 9

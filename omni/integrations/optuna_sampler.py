@@ -93,6 +93,15 @@ class OmniSampler(BaseSampler):
         self._lock = threading.Lock()
         self._reset(None)
 
+    def __getstate__(self) -> dict[str, Any]:  # picklable (Ray ships samplers to its workers)
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _reset(self, study_id: int | None) -> None:
         self._study_id = study_id
         self._synced: set[int] = set()
