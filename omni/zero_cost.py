@@ -329,4 +329,39 @@ def score_architectures(
     return ZeroCostResults(space.name, arch_strs, names, score_cols, second_cols, metadata)
 
 
-__all__ = ["ZeroCostResults", "score_architectures"]
+def score_like(
+    bench: Benchmark,
+    archs: Iterable[Any],
+    proxies: Iterable[str],
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> ZeroCostResults:
+    """Scores of ``archs`` computed as ``bench``'s own were (its ``zero_cost`` metadata: data,
+    seed, batch, input shape, classes, network options), so they sit on the same scale as the
+    table's. :class:`OmniError` when the benchmark does not record how its scores were made
+    (a published file): scores computed here under other settings would not be comparable."""
+    made = bench.metadata.get("zero_cost")
+    if not isinstance(made, dict) or "data" not in made:
+        raise OmniError(
+            f"benchmark {bench.space}/{bench.dataset} does not record how its zero-cost scores "
+            "were computed (a published file), so scores of new architectures computed here "
+            "would not be comparable: score them with `omni zc` under the file's settings and "
+            "pass that file as --bench"
+        )
+    shape = made.get("input_shape")
+    return score_architectures(
+        made.get("space", bench.space),
+        archs,
+        proxies=list(proxies),
+        data=made["data"],
+        batch_size=int(made.get("batch_size", 64)),
+        seed=int(made.get("seed", 0)),
+        input_shape=None if shape is None else tuple(shape),
+        num_classes=made.get("num_classes"),
+        cache_dir=cache_dir,
+        progress=progress,
+        network_kwargs=made.get("network"),
+    )
+
+
+__all__ = ["ZeroCostResults", "score_architectures", "score_like"]
