@@ -15,6 +15,16 @@ from features.errors import InvalidInputError, NotFittedError, OmniError
 FAMILIES = ("model-based", "learning-curve", "hybrid", "zero-cost")
 
 
+#: largest magnitude every model can take (scikit-learn's trees cast their input to float32)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def representable(X: np.ndarray) -> np.ndarray:
+    """``X`` with magnitudes beyond float32's range saturated (a proxy such as synflow can
+    exceed 1e38): monotone, so rankings below the cap are kept; NaN stays NaN."""
+    return np.clip(X, -FLOAT32_MAX, FLOAT32_MAX)
+
+
 class InvalidParameterError(OmniError, ValueError):
     """A predictor's constructor parameter that makes no sense (checked in ``fit``)."""
 
@@ -94,7 +104,7 @@ class BasePredictor(RegressorMixin, BaseEstimator):
         if not np.all(np.isfinite(y)):
             raise InvalidInputError(f"{type(self).__name__}.fit: y has NaN or infinite values")
         self.n_features_in_ = X.shape[1]
-        return X, y
+        return representable(X), y
 
     def _check_fitted(self) -> None:
         try:
@@ -117,4 +127,4 @@ class BasePredictor(RegressorMixin, BaseEstimator):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (the number fit saw)"
             )
-        return X
+        return representable(X)

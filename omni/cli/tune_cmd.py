@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     bench = load_bench(args)
     budget = Budget(args.query_budget, args.init_budget)
     train = uniform_split(bench, 0, args.train_size, random_state=args.seed).train
-    trials = args.trials if args.trials or args.timeout else 30
+    trials = args.trials if args.trials is not None or args.timeout else 30
     name = (
         args.study
         or f"{bench.space}-{bench.dataset}-n{args.train_size}-q{args.query_budget:g}-s{args.seed}"

@@ -28,9 +28,9 @@ def _floats(values: Any) -> np.ndarray:
 
 
 def _jsonable(array: np.ndarray) -> list:
-    """Float array -> nested lists with None for NaN (strict JSON)."""
+    """Float array -> nested lists with None for NaN and +-inf (failure markers; strict JSON)."""
     obj = np.asarray(array, dtype=object)
-    obj[np.isnan(np.asarray(array, dtype=float))] = None
+    obj[~np.isfinite(np.asarray(array, dtype=float))] = None
     return obj.tolist()
 
 

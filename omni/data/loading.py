@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -42,7 +43,12 @@ def load_benchmark(
     ``space`` names the search space of a NASLib file whose name does not tell it; for other
     formats, which record their space, it must agree with the file.
     """
-    bench = _load(path_or_name, dataset, space)
+    try:
+        bench = _load(path_or_name, dataset, space)
+    except (UnicodeDecodeError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataFormatError(
+            f"{path_or_name}: not a readable benchmark file (corrupt or truncated: {err})"
+        ) from None
     if space is not None and bench.space != space:
         raise DataFormatError(
             f"{path_or_name}: holds {bench.space!r} architectures, not {space!r} ones"
