@@ -22,14 +22,13 @@ import numpy as np
 import optuna
 from _common import RESULTS, default_data_dir
 from joblib import Parallel, delayed
-from scipy import stats
 
 from omni import spaces
 from omni.data import load_benchmark
 from omni.integrations import OmniSampler
 from omni.nas import BenchmarkFeaturizer, SearchRun, TabularOracle
-from omni.nas.report import CHECKPOINTS, plot_regret, regret_table
-from omni.reporting import format_table, write_json
+from omni.nas.report import CHECKPOINTS, paired_regret, regret_table, write_search_results
+from omni.reporting import format_table
 
 SAMPLERS = ("random", "tpe", "tpe-independent", "omni", "omni-zc")
 OURS = ("omni", "omni-zc")
@@ -67,24 +66,8 @@ def run_one(name: str, seed: int, bench, trials: int) -> SearchRun:
 
 def paired(runs: list[SearchRun], optimum: float, at: int, names: list[str]) -> list[dict]:
     """Ours minus each baseline's regret at ``at`` trials, paired by seed (negative: ours better)."""
-    by = {(r.strategy, r.seed): optimum - r.best_so_far[at - 1] for r in runs}
-    seeds = sorted({r.seed for r in runs})
-    out = []
-    for ours in (n for n in names if n in OURS):
-        for base in (n for n in names if n not in OURS):
-            diff = np.array([by[(ours, s)] - by[(base, s)] for s in seeds])
-            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-            out.append(
-                {
-                    "ours": ours,
-                    "baseline": base,
-                    "trials": at,
-                    "mean_difference": float(diff.mean()),
-                    "ci95_low": float(diff.mean() - half),
-                    "ci95_high": float(diff.mean() + half),
-                }
-            )
-    return out
+    ours = [n for n in names if n in OURS]
+    return [paired_regret(runs, optimum, at, o, b) for o in ours for b in names if b not in OURS]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean regret (pp) over {args.seeds} seeds; optimum {optimum:.2f}; {seconds:.0f} s")
     print(format_table(summary, ["strategy", "queries", "mean", "std"]))
     if comparisons:
-        cols = ["ours", "baseline", "trials", "mean_difference", "ci95_low", "ci95_high"]
+        cols = ["ours", "baseline", "queries", "mean_difference", "ci95_low", "ci95_high"]
         print(format_table(comparisons, cols))
     meta = {
         "data_dir": args.data_dir,
@@ -127,20 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": seconds,
         "jobs": args.jobs,
     }
-    write_json(
+    write_search_results(
         args.out,
-        {
-            "optimum": optimum,
-            "runs": [{k: v for k, v in r.to_dict().items() if k != "archs"} for r in runs],
-            "summary": summary,
-            "comparisons": comparisons,
-            "meta": meta,
-        },
-    )
-    plot_regret(
         runs,
         optimum,
-        args.out.replace(".json", ".png"),
+        summary,
+        comparisons,
+        meta,
         title=f"Optuna samplers on {bench.space} {bench.dataset}: {args.seeds} seeds (95% CI)",
         cost_label="trials",
     )

@@ -18,12 +18,17 @@ import time
 
 import numpy as np
 from _common import RESULTS, default_data_dir
-from scipy import stats
 
 from omni.data import load_benchmark
 from omni.nas import DEFAULT_GROUPS, TabularOracle, run_many
-from omni.nas.report import CHECKPOINTS, plot_regret, regret_matrix, regret_table
-from omni.reporting import format_table, write_json
+from omni.nas.report import (
+    CHECKPOINTS,
+    paired_regret,
+    regret_matrix,
+    regret_table,
+    write_search_results,
+)
+from omni.reporting import format_table
 
 STRATEGIES = ("random", "evolution", "omni-evolution", "omni-bo")
 GUIDED = ("omni-evolution", "omni-bo")
@@ -33,28 +38,15 @@ BASELINES = ("random", "evolution")
 def paired_comparisons(runs, optimum: float, at: int) -> list[dict]:
     """Guided minus baseline regret at ``at`` queries, paired by seed (negative = guided better)."""
     out = []
-    by = {(r.strategy, r.seed): r for r in runs}
-    seeds = sorted({r.seed for r in runs})
     for guided in GUIDED:
         for base in BASELINES:
-            pairs = [
-                (by[(guided, s)], by[(base, s)])
-                for s in seeds
-                if (guided, s) in by and (base, s) in by
-            ]
-            diff = np.array([optimum - b.best_so_far[at - 1] for b, _ in pairs]) - np.array(
-                [optimum - b.best_so_far[at - 1] for _, b in pairs]
-            )
-            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+            c = paired_regret(runs, optimum, at, guided, base)
             out.append(
                 {
                     "guided": guided,
                     "baseline": base,
-                    "queries": at,
-                    "mean_difference": float(diff.mean()),
-                    "ci95_low": float(diff.mean() - half),
-                    "ci95_high": float(diff.mean() + half),
-                    "guided_better": bool(diff.mean() + half < 0),
+                    **{k: v for k, v in c.items() if k not in ("ours", "baseline")},
+                    "guided_better": bool(c["ci95_high"] < 0),
                 }
             )
     return out
@@ -125,20 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": seconds,
         "accepted": accepted,
     }
-    write_json(
+    write_search_results(
         args.out,
-        {
-            "optimum": optimum,
-            "runs": [{k: v for k, v in r.to_dict().items() if k != "archs"} for r in runs],
-            "summary": summary,
-            "comparisons": comparisons,
-            "meta": meta,
-        },
-    )
-    plot_regret(
         runs,
         optimum,
-        args.out.replace(".json", ".png"),
+        summary,
+        comparisons,
+        meta,
         title=f"NB201 CIFAR-10: {args.seeds} seeds (band: 95% CI of the mean)",
         cost_label=f"cost ({oracle.cost_unit})",
     )

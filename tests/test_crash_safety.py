@@ -4,14 +4,12 @@ in flight, and leave no file that loads as valid but wrong."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from subprocesses import kill_when, omni
 
 from omni.data import load_benchmark
 
@@ -21,23 +19,6 @@ BUILD = [
     "--channels", "4,8,16", "--cells-per-stage", "1", "--val-size", "100", "--train-size", "150",
     "--batch-size", "50", "--no-progress", "--proxies", "none",
 ]  # fmt: skip
-
-
-def omni(*argv: str) -> list[str]:
-    return [sys.executable, "-m", "omni.cli", *argv]
-
-
-def kill_when(proc: subprocess.Popen, ready, what: str) -> None:
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if ready():
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"finished before {what}: {proc.stderr.read().decode()[-1500:]}")
-        time.sleep(0.02)
-    pytest.fail(f"never reached {what}")
 
 
 def entries(cache: Path) -> list[Path]:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import optuna
@@ -261,36 +259,6 @@ def test_load_refuses_other_versions(tmp_path, monkeypatch):
     (tmp_path / "junk").write_text("x")
     with pytest.raises(OmniError, match="junk: not an omni model file"):
         load_model(tmp_path / "junk")
-
-
-def test_two_tune_processes_share_one_study(tmp_path, timed_bench):
-    bench = timed_bench.save(tmp_path / "toy.json.gz")
-    storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "omni.cli",
-        "tune",
-        str(bench),
-        "--train-size",
-        "40",
-        "--trials",
-        "4",
-        "--storage",
-        storage,
-        "--study",
-        "shared",
-    ]
-    procs = [
-        subprocess.Popen([*cmd, "--out", str(tmp_path / f"p{k}.json")], stderr=subprocess.PIPE)
-        for k in range(2)
-    ]
-    for p in procs:
-        assert p.wait(timeout=300) == 0, p.stderr.read().decode()[-2000:]
-    study = optuna.load_study(study_name="shared", storage=storage)
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert 4 <= len(done) <= 5  # --trials is the study's total, shared by the two workers
-    assert all((tmp_path / f"p{k}.json").exists() for k in range(2))
 
 
 def test_cli_tune_fit_predict(tmp_path, timed_bench, capsys):

@@ -8,17 +8,17 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from subprocess import PIPE
 
 import numpy as np
 import optuna
 import pytest
+from subprocesses import kill_when, omni
 
 from features.errors import OmniError
 from omni.budget import Budget
@@ -37,10 +37,7 @@ def bench_file(toy_bench, tmp_path):
 
 
 def tune_cmd(bench: Path, storage: str, trials: int, out: Path, study: str = "s1") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "omni.cli",
+    return omni(
         "tune",
         str(bench),
         "--train-size",
@@ -55,7 +52,7 @@ def tune_cmd(bench: Path, storage: str, trials: int, out: Path, study: str = "s1
         "1",
         "--out",
         str(out),
-    ]
+    )
 
 
 _OPENED: dict[str, optuna.storages.BaseStorage] = {}
@@ -71,20 +68,13 @@ def trials_of(storage: str, study: str = "s1") -> list[optuna.trial.FrozenTrial]
 
 def kill_during_a_trial(proc: subprocess.Popen, storage: str, running: int = 1) -> None:
     """SIGKILL ``proc`` once a trial has finished and ``running`` trials are in flight."""
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        trials = trials_of(storage)
-        states = [t.state for t in trials]
-        if states.count(optuna.trial.TrialState.COMPLETE) >= 1 and (
-            states.count(optuna.trial.TrialState.RUNNING) >= running
-        ):
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"tune ended before it could be killed: {proc.stderr.read().decode()}")
-        time.sleep(0.05)
-    pytest.fail("no trial was running within 240 s")
+
+    def ready() -> bool:
+        states = [t.state for t in trials_of(storage)]
+        done = states.count(optuna.trial.TrialState.COMPLETE)
+        return done >= 1 and states.count(optuna.trial.TrialState.RUNNING) >= running
+
+    kill_when(proc, ready, f"{running} running trials")
 
 
 def check_consistent(trials: list[optuna.trial.FrozenTrial], total: int) -> None:
@@ -122,6 +112,19 @@ def test_trials_is_a_total_for_the_study(toy_bench, tmp_path):
     assert len(study.trials) == 5  # already holds more: nothing to add
     with pytest.raises(OmniError, match="n_trials"):
         tune(toy_bench, train, Budget(), n_trials=0)
+
+
+def test_two_workers_share_the_total(bench_file, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    procs = [
+        subprocess.Popen(tune_cmd(bench_file, storage, 4, tmp_path / f"p{k}.json"), stderr=PIPE)
+        for k in range(2)
+    ]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read().decode()[-2000:]
+    done = [t for t in trials_of(storage) if t.state in DONE]
+    assert 4 <= len(done) <= 5  # the study's total, not 4 per worker
+    assert all((tmp_path / f"p{k}.json").exists() for k in range(2))
 
 
 def test_a_killed_tune_resumes_and_its_trial_fails(bench_file, tmp_path):

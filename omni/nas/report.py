@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from omni.nas.simulate import SearchRun
-from omni.reporting import save_figure
+from omni.reporting import save_figure, write_json
 
 CHECKPOINTS = (25, 50, 100, 150)
 
@@ -109,3 +109,50 @@ def plot_regret(
     ax_c.set_xlabel(cost_label)
     fig.suptitle(title)
     return save_figure(fig, path)
+
+
+def paired_regret(
+    runs: Sequence[SearchRun], optimum: float, at: int, ours: str, baseline: str
+) -> dict:
+    """``ours`` minus ``baseline`` regret after ``at`` queries, paired by seed (negative:
+    ours better): mean and 95% t confidence interval over the seeds both have."""
+    from scipy import stats
+
+    regret = {(r.strategy, r.seed): optimum - r.best_so_far[at - 1] for r in runs}
+    seeds = sorted(s for (name, s) in regret if name == ours and (baseline, s) in regret)
+    diff = np.array([regret[(ours, s)] - regret[(baseline, s)] for s in seeds])
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return {
+        "ours": ours,
+        "baseline": baseline,
+        "queries": at,
+        "mean_difference": float(diff.mean()),
+        "ci95_low": float(diff.mean() - half),
+        "ci95_high": float(diff.mean() + half),
+    }
+
+
+def write_search_results(
+    path: str | Path,
+    runs: Sequence[SearchRun],
+    optimum: float,
+    summary: list[dict],
+    comparisons: list[dict],
+    meta: dict,
+    title: str,
+    cost_label: str,
+) -> Path:
+    """The JSON of a search benchmark (runs without their archs, summary, comparisons, meta)
+    and its regret plot beside it (``.png``)."""
+    write_json(
+        path,
+        {
+            "optimum": optimum,
+            "runs": [{k: v for k, v in r.to_dict().items() if k != "archs"} for r in runs],
+            "summary": summary,
+            "comparisons": comparisons,
+            "meta": meta,
+        },
+    )
+    plot_regret(runs, optimum, str(path).replace(".json", ".png"), title, cost_label)
+    return Path(path)
