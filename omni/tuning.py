@@ -238,6 +238,8 @@ def tune(
     on average over ``confirm_repeats`` fresh fold splits: the best of many noisy CV scores is
     optimistic (winner's curse), a re-estimate on fresh folds is not.
     """
+    if n_trials is not None and n_trials < 1:
+        raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
     train_rows = np.asarray(train_rows, dtype=int)
     y = bench.target[train_rows]
     if len(train_rows) < 8 or not np.isfinite(y).all():
@@ -297,8 +299,6 @@ def tune(
     )
     if not study.trials:
         study.enqueue_trial(_default_trial_params(bench, budget, groups), skip_if_exists=True)
-    if n_trials is not None and n_trials < 1:
-        raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
     missing = None if n_trials is None else max(n_trials - len(_finished(study)), 0)
     if missing != 0:
         total = [] if n_trials is None else [MaxTrialsCallback(n_trials, states=FINISHED)]
