@@ -38,7 +38,9 @@ def fails_cleanly(capsys, argv: list[str], *needles: str) -> str:
 
 # ------------------------------------------------------------------ architecture strings
 @pytest.mark.parametrize("space", SPACES, ids=lambda s: s.name)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=st.text(max_size=300))
 def test_any_text_parses_or_names_its_fault(space, text):
     try:
@@ -50,7 +52,9 @@ def test_any_text_parses_or_names_its_fault(space, text):
 
 
 @pytest.mark.parametrize("space", SPACES, ids=lambda s: s.name)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_edited_architecture_strings_parse_or_name_their_fault(space, data):
     text = space.to_str(space.sample(1, data.draw(st.integers(0, 1000)))[0])
@@ -132,7 +136,9 @@ def test_broken_benchmark_files(capsys, tmp_path, good_file, name, make):
     fails_cleanly(capsys, ["evaluate", str(path), "--seeds", "1"], name)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(data=st.binary(max_size=2000), suffix=st.sampled_from([".json", ".json.gz", ".csv"]))
 def test_random_bytes_are_refused_with_a_reason(tmp_path_factory, data, suffix):
     path = tmp_path_factory.mktemp("bytes") / f"bench{suffix}"

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 _LABELS = frozenset(NASLIB_CODES)
 _CODE = {label: code for code, label in enumerate(NASLIB_CODES)}
-_INT = re.compile(r"\s*[+-]?\d+\s*")
+_INT = re.compile(r"[ \t]*[+-]?[0-9]+[ \t]*")
 #: op one-hot of NASLib's ``encode_adj`` (nasbench101 encodings, branches Develop / predictors)
 _ONEHOT_OPS = (MAXPOOL3X3, CONV3X3, CONV1X1)
 #: NASLib's ``convert_to_cell`` gives padding vertices this op
