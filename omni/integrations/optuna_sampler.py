@@ -35,7 +35,7 @@ from omni import spaces
 from omni.nas.featurizer import SpaceFeaturizer
 from omni.nas.searcher import Searcher
 from omni.nas.strategies import Strategy
-from omni.spaces.base import Arch, SearchSpace
+from omni.spaces.base import Arch, SearchSpace, require_decisions
 
 #: trial system attribute holding the architecture the sampler chose (string form)
 ARCH_ATTR = "omni:arch"
@@ -69,7 +69,7 @@ class OmniSampler(BaseSampler):
 
     def __init__(
         self,
-        space: SearchSpace | str = "nb201",
+        space: SearchSpace | str,
         *,
         seed: int | None = None,
         strategy: Strategy | str = "omni-bo",
@@ -81,9 +81,7 @@ class OmniSampler(BaseSampler):
         self.space = spaces.get(space) if isinstance(space, str) else space
         if not isinstance(self.space, SearchSpace):
             raise OmniError(f"space must be a SearchSpace or a registered name, got {space!r}")
-        self._decisions = {d.name: d for d in self.space.decisions()}
-        if not self._decisions:
-            raise OmniError(self.space._no_decisions())
+        self._decisions = {d.name: d for d in require_decisions(self.space)}
         self.seed = seed
         self.strategy = strategy
         self.featurizer = SpaceFeaturizer(self.space) if featurizer is None else featurizer

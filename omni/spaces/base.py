@@ -178,21 +178,19 @@ class SearchSpace(ABC):
 
     def to_decisions(self, arch: Any) -> dict[str, Any]:
         """The value of every decision that gives ``arch`` (up to isomorphism)."""
-        raise OmniError(self._no_decisions())
+        raise OmniError(_no_decisions(self))
 
     def from_decisions(self, values: Mapping[str, Any]) -> Arch:
         """The architecture of one value per decision; :class:`InvalidArchitectureError`
         naming the rule when the combination is not an architecture of the space."""
-        raise OmniError(self._no_decisions())
+        raise OmniError(_no_decisions(self))
 
     def suggest(self, trial: Any) -> Arch:
         """The architecture an Optuna ``trial`` chooses: one ``suggest_categorical`` per
         decision, in order. A combination that breaks a rule of the space prunes the trial
         (``optuna.TrialPruned`` naming the rule): random and TPE samplers can draw them,
         :class:`omni.integrations.OmniSampler` never does."""
-        decisions = self.decisions()
-        if not decisions:
-            raise OmniError(self._no_decisions())
+        decisions = require_decisions(self)
         values = {d.name: trial.suggest_categorical(d.name, d.choices) for d in decisions}
         try:
             return self.from_decisions(values)
@@ -200,12 +198,6 @@ class SearchSpace(ABC):
             import optuna
 
             raise optuna.TrialPruned(f"not an architecture of {self.name!r}: {err}") from None
-
-    def _no_decisions(self) -> str:
-        return (
-            f"space {self.name!r} lists no decisions: implement decisions(), to_decisions() "
-            "and from_decisions() to search it from Optuna"
-        )
 
     # ---------------------------------------------------------------- graphs and encodings
     @abstractmethod
@@ -267,6 +259,21 @@ class SearchSpace(ABC):
         ``options`` are the skeleton's settings (width, depth, ...); its defaults reproduce
         the published parameter counts.
         """
+
+
+def _no_decisions(space: SearchSpace) -> str:
+    return (
+        f"space {space.name!r} lists no decisions: implement decisions(), to_decisions() "
+        "and from_decisions() to search it from Optuna"
+    )
+
+
+def require_decisions(space: SearchSpace) -> tuple[Decision, ...]:
+    """The decisions of ``space``; :class:`OmniError` when it lists none."""
+    decisions = space.decisions()
+    if not decisions:
+        raise OmniError(_no_decisions(space))
+    return decisions
 
 
 def checked_decisions(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, Any]:
