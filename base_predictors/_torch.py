@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+from torch import nn
 
 
 @contextmanager
@@ -37,3 +39,16 @@ def as_tensor(a: np.ndarray) -> torch.Tensor:
 def cosine_lr(optimizer: torch.optim.Optimizer, total_steps: int):
     """Cosine annealing to 0 over ``total_steps`` optimizer steps (stepped per step)."""
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
+
+
+class EnsembleLinear(nn.Module):
+    """``members`` independent linear layers applied to (members, batch, in) inputs."""
+
+    def __init__(self, members: int, d_in: int, d_out: int) -> None:
+        super().__init__()
+        bound = math.sqrt(6.0 / (d_in + d_out))  # Glorot uniform, as Keras' Dense
+        self.weight = nn.Parameter(torch.empty(members, d_in, d_out).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.zeros(members, 1, d_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)

@@ -11,13 +11,11 @@ the same optimisation as five separate Adam runs and about five times faster on 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
-from base_predictors._torch import as_tensor, torch_session, torch_threads
+from base_predictors._torch import EnsembleLinear, as_tensor, torch_session, torch_threads
 from base_predictors.base import (
     BasePredictor,
     CostProfile,
@@ -27,27 +25,14 @@ from base_predictors.base import (
 )
 
 
-class _EnsembleLinear(nn.Module):
-    """``members`` independent linear layers applied to (members, batch, in) inputs."""
-
-    def __init__(self, members: int, d_in: int, d_out: int) -> None:
-        super().__init__()
-        bound = math.sqrt(6.0 / (d_in + d_out))  # Glorot uniform, as Keras' Dense
-        self.weight = nn.Parameter(torch.empty(members, d_in, d_out).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.zeros(members, 1, d_out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.bias, x, self.weight)
-
-
 class _EnsembleMLP(nn.Module):
     def __init__(self, members: int, d_in: int, num_layers: int, width: int) -> None:
         super().__init__()
         dims = [d_in] + [width] * num_layers
         self.hidden = nn.ModuleList(
-            _EnsembleLinear(members, a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)
+            EnsembleLinear(members, a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)
         )
-        self.out = _EnsembleLinear(members, dims[-1], 1)
+        self.out = EnsembleLinear(members, dims[-1], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.hidden:

@@ -17,6 +17,7 @@ from typing import Any
 
 from base_predictors.bananas import BananasPredictor
 from base_predictors.base import BasePredictor, CostProfile
+from base_predictors.bnn import HybridBNNPredictor
 from base_predictors.gcn import GCNPredictor
 from base_predictors.gp import GPPredictor
 from base_predictors.lcsvr import LcSVRPredictor
@@ -114,6 +115,16 @@ def all_predictors() -> list[PredictorInfo]:
 def _lc(stat: str) -> str:
     return f"lc:{stat}@{DEFAULT_FIDELITY}"
 
+
+#: the hybrid predictors' inputs: the encoding + partial validation-curve statistics (LcSVR's)
+_HYBRID_GROUPS = (
+    "onehot",
+    _lc("val_metric:last"),
+    _lc("val_metric:best"),
+    _lc("val_metric:window_mean"),
+    _lc("val_metric:slope"),
+    _lc("val_metric:sum"),
+)
 
 for _info in (
     PredictorInfo(
@@ -216,16 +227,17 @@ for _info in (
     PredictorInfo(
         "lcsvr",
         "hybrid",
-        (
-            "onehot",
-            _lc("val_metric:last"),
-            _lc("val_metric:best"),
-            _lc("val_metric:window_mean"),
-            _lc("val_metric:slope"),
-            _lc("val_metric:sum"),
-        ),
+        _HYBRID_GROUPS,
         LcSVRPredictor,
         "nu-SVR over the encoding + partial validation-curve statistics (LcSVR)",
+    ),
+    PredictorInfo(
+        "bnn",
+        "hybrid",
+        _HYBRID_GROUPS,
+        HybridBNNPredictor,
+        "Bayesian neural network (deep ensemble, recalibrated) over the encoding + partial "
+        "validation-curve statistics",
     ),
 ):
     register(_info)

@@ -85,6 +85,7 @@ def trusted_types() -> list[type]:
     from sklearn.utils import Bunch
     from xgboost import Booster, XGBClassifier, XGBRanker, XGBRegressor
 
+    from base_predictors.bnn import HybridBNNPredictor
     from base_predictors.column import ColumnPredictor
     from base_predictors.gp import GPPredictor
     from base_predictors.lcsvr import LcSVRPredictor
@@ -114,6 +115,7 @@ def trusted_types() -> list[type]:
         NGBPredictor,
         GPPredictor,
         LcSVRPredictor,
+        HybridBNNPredictor,
         ColumnPredictor,
         ProxyPredictor,
         EarlyStopPredictor,

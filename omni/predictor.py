@@ -28,6 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from base_predictors.base import BasePredictor
+from base_predictors.bnn import HybridBNNPredictor
 from base_predictors.pairwise import PairwisePredictor
 from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.rank_ensemble import RankEnsemblePredictor
@@ -57,6 +58,11 @@ BASE_KINDS = {
         random_state=rs,
     ),
     "rf": lambda rs: RandomForestPredictor(random_state=rs, **STACK_FOREST),
+    # the hybrid BNN; a proxy that failed on some architectures is imputed for it
+    "bnn": lambda rs: make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        HybridBNNPredictor(random_state=rs),
+    ),
     "et": lambda rs: RandomForestPredictor(
         random_state=rs, **{**STACK_FOREST, "bootstrap": False, "extra_trees": True}
     ),
@@ -77,7 +83,8 @@ COLUMN_SETS = {
     "encoding": ("onehot", "path", "opcount", "graph", "padded"),
     "lc": ("lc:",),
     "extra": ("extra:",),
-    "scores": ("zc:", "lc:", "extra:"),
+    "ws": ("ws:",),
+    "scores": ("zc:", "lc:", "extra:", "ws:"),
     # learning-curve statistics and low-fidelity measurements, not hardware costs
     "fidelity": ("lc:", "extra:", "!extra:hw_"),
 }

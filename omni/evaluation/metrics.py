@@ -66,3 +66,15 @@ def score_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float
     out["precision_at_10"] = precision_at_k(y_true, y_pred, 10)
     out["precision_at_20"] = precision_at_k(y_true, y_pred, 20)
     return {k: float(v) for k, v in out.items()}
+
+
+def interval_coverage(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray, level: float) -> float:
+    """Fraction of ``y_true`` inside the central ``level`` interval of Normal(mean, std) (a
+    calibrated predictor covers ``level`` of the test points)."""
+    if not 0 < level < 1:
+        raise OmniError(f"level must be in (0, 1), got {level}")
+    y_true, mean, std = (np.asarray(a, dtype=float) for a in (y_true, mean, std))
+    if not y_true.shape == mean.shape == std.shape or y_true.ndim != 1:
+        raise OmniError(f"y_true, mean and std must be equal 1-d shapes, got {y_true.shape}")
+    half = stats.norm.ppf(0.5 + level / 2) * std
+    return float(np.mean(np.abs(y_true - mean) <= half))
