@@ -12,7 +12,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from features.errors import InvalidInputError, NotFittedError, OmniError
 
-FAMILIES = ("model-based", "learning-curve", "hybrid", "zero-cost")
+FAMILIES = ("model-based", "learning-curve", "hybrid", "zero-cost", "weight-sharing")
+#: families whose predictors need no labelled (trained) architectures
+TRAINING_FREE_FAMILIES = ("learning-curve", "zero-cost", "weight-sharing")
 
 
 #: largest magnitude every model can take (scikit-learn's trees cast their input to float32)
@@ -40,7 +42,8 @@ class CostProfile:
     ``needs_training``: fitting needs trained (labelled) architectures; ``fit_complexity``: how fit
     time grows with the number of training architectures n; ``feature_cost``: what its inputs
     cost per queried architecture (``"none"`` for encodings, ``"zero-cost"`` for proxies,
-    ``"epochs"`` for partial learning curves, ``"inputs"`` when it depends on the groups fed).
+    ``"epochs"`` for partial learning curves, ``"inputs"`` when it depends on the groups fed,
+    ``"weight-sharing"`` for a supernet trained once plus one sub-network evaluation each).
     """
 
     needs_training: bool

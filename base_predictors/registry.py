@@ -31,6 +31,7 @@ from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import WIDE_FOREST, RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
+from base_predictors.weight_sharing import WeightSharingPredictor
 from base_predictors.xgb import XGBPredictor
 from features.errors import OmniError
 
@@ -238,6 +239,13 @@ for _info in (
         HybridBNNPredictor,
         "Bayesian neural network (deep ensemble, recalibrated) over the encoding + partial "
         "validation-curve statistics",
+    ),
+    PredictorInfo(
+        "ws-spos",
+        "weight-sharing",
+        ("ws:spos-s0",),
+        WeightSharingPredictor,
+        "weight sharing: a sub-network's accuracy in a one-shot supernet (SPOS), trained once",
     ),
 ):
     register(_info)

@@ -9,11 +9,16 @@ Names:
 - ``extra:<column>`` -- a per-architecture column such as ``extra:val_acc_12ep``;
 - ``lc:<statistic>@<e>`` -- a learning-curve statistic at fidelity ``e`` (``lc:sotl_e@5``,
   ``lc:val_acc:last@3``; see ``features.learning_curve``), costing the seconds of ``e`` epochs;
+- ``ws:<name>`` -- a weight-sharing score: the accuracy of the architecture's sub-network in a
+  trained supernet (``ws:*`` expands to every one the benchmark holds; attach them with
+  :func:`omni.weight_sharing.attach_ws_scores`);
 
 The query cost of a group is what computing it costs for one new architecture: 0 for encodings,
 the proxy's measured seconds for a score (median; else the
 benchmark's ``metadata["proxy_seconds"]``), declared seconds (``metadata["extra_seconds"]``) for an extra
-column; NaN when nobody measured it.
+column, the measured seconds of one sub-network evaluation for a weight-sharing score; NaN when
+nobody measured it. The init cost of a group is what it costs once, whatever the number of
+architectures: training the supernet for a weight-sharing score, nothing for the others.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ def expand_groups(bench: Benchmark, names: Sequence[str]) -> list[str]:
             out.extend(f"zc:{p}" for p in bench.proxies)
         elif name == "extra:*":
             out.extend(f"extra:{c}" for c in sorted(bench.extra) if c not in ID_COLUMNS)
+        elif name == "ws:*":
+            if not bench.ws:
+                raise OmniError(_NO_WS)
+            out.extend(f"ws:{w}" for w in sorted(bench.ws))
         else:
             check_group(bench, name)
             out.append(name)
@@ -62,6 +71,10 @@ def expand_groups(bench: Benchmark, names: Sequence[str]) -> list[str]:
 
 
 ID_COLUMNS = ("benchmark_id", "canonical_id")
+_NO_WS = (
+    "the benchmark holds no weight-sharing scores: attach them with "
+    "omni.weight_sharing.attach_ws_scores(bench) (trains a supernet once, then caches it)"
+)
 
 
 def check_group(bench: Benchmark, name: str) -> None:
@@ -81,6 +94,13 @@ def check_group(bench: Benchmark, name: str) -> None:
     elif kind == "extra":
         if arg not in bench.extra:
             raise OmniError(f"no column {arg!r} in the benchmark; it has {sorted(bench.extra)}")
+    elif kind == "ws":
+        if arg not in bench.ws:
+            raise OmniError(
+                f"no weight-sharing score {arg!r} in the benchmark; it has {sorted(bench.ws)}"
+                if bench.ws
+                else _NO_WS
+            )
     elif kind == "lc":
         stat, fidelity = parse_lc(name)
         if not bench.curves:
@@ -90,7 +110,7 @@ def check_group(bench: Benchmark, name: str) -> None:
     else:
         raise OmniError(
             f"unknown feature group {name!r}: use one of {list(encoding_groups(bench))}, "
-            "'zc:<proxy>', 'extra:<column>', 'lc:<statistic>@<epochs>'"
+            "'zc:<proxy>', 'extra:<column>', 'lc:<statistic>@<epochs>', 'ws:<name>'"
         )
 
 
@@ -103,6 +123,8 @@ def group_matrix(bench: Benchmark, name: str, rows: np.ndarray | None = None) ->
         return np.stack([_encode(bench.space, bench.archs[r], name) for r in rows]).astype(float)
     if kind == "zc":
         return bench.zc[arg][rows, None]
+    if kind == "ws":
+        return bench.ws[arg][rows, None]
     if kind == "lc":
         stat, fidelity = parse_lc(name)
         curves = {m: c[rows] for m, c in bench.curves.items()}
@@ -174,6 +196,9 @@ def group_query_seconds(bench: Benchmark, name: str, rows: np.ndarray | None = N
         if np.isfinite(secs).any():
             return float(np.nanmedian(secs))
         return float(bench.metadata.get("proxy_seconds", {}).get(arg, float("nan")))
+    if kind == "ws":
+        secs = bench.ws_seconds[arg][rows]
+        return float(np.nanmedian(secs)) if np.isfinite(secs).any() else float("nan")
     if kind == "lc":
         _, fidelity = parse_lc(name)
         if bench.epoch_seconds is None:
@@ -198,3 +223,21 @@ def groups_query_seconds(
     other = [group_query_seconds(bench, g, rows) for g in names if not g.startswith("lc:")]
     lc_cost = float(np.nanmax(lc)) if lc and np.isfinite(lc).any() else 0.0
     return float(np.nansum(other)) + lc_cost
+
+
+def group_init_seconds(bench: Benchmark, name: str) -> float:
+    """Seconds group ``name`` costs once, before any architecture is queried: a supernet's
+    training for ``ws:<name>`` (NaN when unrecorded), 0 for every other group."""
+    check_group(bench, name)
+    kind, _, arg = name.partition(":")
+    if kind != "ws":
+        return 0.0
+    info = bench.metadata.get("weight_sharing", {}).get(arg, {})
+    return float(info.get("init_seconds", float("nan")))
+
+
+def groups_init_seconds(bench: Benchmark, names: Sequence[str]) -> float:
+    """One-off cost of several groups bought together (each supernet once; unrecorded costs
+    count as 0, like :func:`groups_query_seconds`)."""
+    costs = [group_init_seconds(bench, g) for g in expand_groups(bench, names)]
+    return float(np.nansum(costs)) if costs else 0.0

@@ -99,6 +99,7 @@ def trusted_types() -> list[type]:
     from base_predictors.proxy import ProxyPredictor
     from base_predictors.random_forest import RandomForestPredictor
     from base_predictors.rank_ensemble import RankEnsemblePredictor
+    from base_predictors.weight_sharing import WeightSharingPredictor
     from base_predictors.xgb import XGBPredictor
     from base_predictors.xgb_rank import XGBRankPredictor
     from omni.predictor import NGBoostMeta, OmniPredictor
@@ -118,6 +119,7 @@ def trusted_types() -> list[type]:
         HybridBNNPredictor,
         ColumnPredictor,
         ProxyPredictor,
+        WeightSharingPredictor,
         EarlyStopPredictor,
         SoTLEPredictor,
         LCExtrapolationPredictor,

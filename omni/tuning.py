@@ -103,6 +103,7 @@ def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
     names = [g for g in encoding_groups(bench) if g != "padded"]
     names += [f"zc:{p}" for p in bench.proxies]
     names += [f"extra:{c}" for c in bench.metadata.get("extra_seconds", {}) if c in bench.extra]
+    names += [f"ws:{w}" for w in bench.ws]
     names += lc_groups(bench)
     out = []
     for name in expand_groups(bench, names):

@@ -20,7 +20,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from base_predictors import registry
 from base_predictors.bananas import BananasPredictor
-from base_predictors.base import FAMILIES, BasePredictor
+from base_predictors.base import FAMILIES, TRAINING_FREE_FAMILIES, BasePredictor
+from base_predictors.bnn import HybridBNNPredictor
 from base_predictors.column import ColumnPredictor
 from base_predictors.gcn import GCNPredictor, infer_num_nodes
 from base_predictors.gp import GPPredictor
@@ -35,6 +36,7 @@ from base_predictors.pairwise import PairwisePredictor
 from base_predictors.proxy import ProxyPredictor
 from base_predictors.random_forest import RandomForestPredictor
 from base_predictors.seminas import SemiNASPredictor
+from base_predictors.weight_sharing import WeightSharingPredictor
 from base_predictors.xgb import XGBPredictor
 from base_predictors.xgb_rank import XGBRankPredictor
 from features import encodings
@@ -112,6 +114,7 @@ FAST = {
     "gcn": (lambda: GCNPredictor(epochs=60, max_steps=300, random_state=0), "padded", 0.3),
     "seminas": (lambda: SemiNASPredictor(steps=300, random_state=0), "onehot", 0.3),
     "lcsvr": (lambda: LcSVRPredictor(n_hypers=10, random_state=0), "hybrid", 0.3),
+    "bnn": (lambda: HybridBNNPredictor(epochs=60, random_state=0), "hybrid", 0.3),
     "xgb": (lambda: XGBPredictor(n_estimators=100, random_state=0), "onehot", 0.3),
     "xgb-rank": (lambda: XGBRankPredictor(n_estimators=100, random_state=0), "onehot", 0.3),
     "pairwise": (lambda: PairwisePredictor(n_estimators=100, random_state=0), "onehot", 0.3),
@@ -278,14 +281,14 @@ def test_seminas_uses_unlabeled_architectures(nb201, fitted):
 def test_registry_entries():
     names = {i.name for i in registry.all_predictors()}
     expected = {"xgb-onehot", "xgb-zc", "rf", "ngb", "gp", "bananas", "gcn", "seminas"}
-    assert expected | {"early-stop", "sotle", "lce", "lcsvr"} <= names
+    assert expected | {"early-stop", "sotle", "lce", "lcsvr", "bnn"} <= names
     for info in registry.all_predictors():
         assert info.family in FAMILIES
         est = info.make(random_state=3)
         assert isinstance(est, BasePredictor)
         if "random_state" in est.get_params():
             assert est.get_params()["random_state"] == 3
-        assert info.cost.needs_training == (info.family not in ("learning-curve", "zero-cost"))
+        assert info.cost.needs_training == (info.family not in TRAINING_FREE_FAMILIES)
     assert registry.get("seminas").unlabeled > 0
     assert registry.get("seminas").make(0, unlabeled_X=np.zeros((2, 3))).unlabeled_X.shape == (
         2,
@@ -365,11 +368,13 @@ CONTRACT_ESTIMATORS = [
     GCNPredictor(epochs=2),
     SemiNASPredictor(steps=60),
     LcSVRPredictor(n_hypers=5),
+    HybridBNNPredictor(num_members=2, epochs=5, calibration_folds=0),
     XGBPredictor(n_estimators=10),
     XGBRankPredictor(n_estimators=10),
     PairwisePredictor(n_estimators=10, max_anchors=16),
     EarlyStopPredictor(),
     ProxyPredictor(),
+    WeightSharingPredictor(),
 ]
 
 

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "predict",
     "build_bench",
     "zc",
+    "ws",
     "search",
     "predictors",
 )

@@ -46,6 +46,9 @@ class Benchmark:
       (n, epochs) array; ``epoch_seconds`` is (n, epochs) of training time per epoch.
     - ``train_seconds``: cost of the full training run that produced ``target``.
     - ``extra``: other per-architecture columns (latency, low-fidelity accuracy, ...).
+    - ``ws`` / ``ws_seconds``: weight-sharing scores (a sub-network's accuracy with a trained
+      supernet's weights) and the seconds each took, per supernet; ``metadata["weight_sharing"]``
+      records each supernet's training seconds (see :mod:`omni.weight_sharing`).
     """
 
     space: str
@@ -59,6 +62,8 @@ class Benchmark:
     train_seconds: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    ws: dict[str, np.ndarray] = field(default_factory=dict)
+    ws_seconds: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.archs)
@@ -71,6 +76,8 @@ class Benchmark:
             ("zc", self.zc),
             ("zc_seconds", self.zc_seconds),
             ("extra", self.extra),
+            ("ws", self.ws),
+            ("ws_seconds", self.ws_seconds),
         ):
             for key, col in table.items():
                 table[key] = np.asarray(col, dtype=float)
@@ -80,6 +87,8 @@ class Benchmark:
                     )
         for key in self.zc:
             self.zc_seconds.setdefault(key, np.full(n, np.nan))
+        for key in self.ws:
+            self.ws_seconds.setdefault(key, np.full(n, np.nan))
         for key, curve in self.curves.items():
             self.curves[key] = np.asarray(curve, dtype=float)
             if self.curves[key].ndim != 2 or len(self.curves[key]) != n:
@@ -126,6 +135,8 @@ class Benchmark:
             train_seconds=self.train_seconds[rows],
             extra={k: v[rows] for k, v in self.extra.items()},
             metadata=dict(self.metadata),
+            ws={k: v[rows] for k, v in self.ws.items()},
+            ws_seconds={k: v[rows] for k, v in self.ws_seconds.items()},
         )
 
     # ------------------------------------------------------------------ project format
@@ -144,6 +155,8 @@ class Benchmark:
             "epoch_seconds": None if self.epoch_seconds is None else _jsonable(self.epoch_seconds),
             "train_seconds": _jsonable(self.train_seconds),
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
+            "ws": {k: _jsonable(v) for k, v in self.ws.items()},
+            "ws_seconds": {k: _jsonable(v) for k, v in self.ws_seconds.items()},
         }
 
     @classmethod
@@ -169,6 +182,8 @@ class Benchmark:
                 train_seconds=_floats(data["train_seconds"]) if data.get("train_seconds") else None,
                 extra={k: _floats(v) for k, v in data.get("extra", {}).items()},
                 metadata=dict(data.get("metadata", {})),
+                ws={k: _floats(v) for k, v in data.get("ws", {}).items()},
+                ws_seconds={k: _floats(v) for k, v in data.get("ws_seconds", {}).items()},
             )
         except KeyError as err:
             raise DataFormatError(f"{source}: missing key {err.args[0]!r}") from None

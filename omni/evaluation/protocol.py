@@ -12,7 +12,7 @@ from features.errors import OmniError
 from omni.data.benchmark import Benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import SPLITS, class_groups
-from omni.feature_groups import feature_matrix, groups_query_seconds
+from omni.feature_groups import feature_matrix, groups_init_seconds, groups_query_seconds
 from omni.predictors import PredictorSpec
 from omni.progress import progress_bar
 
@@ -50,7 +50,10 @@ def run_one(
     training = float(np.nansum(bench.train_seconds[train])) if spec.needs_training else 0.0
     record = score_predictions(bench.target[test], pred)
     record["init_seconds"] = (
-        fit_seconds + training + (per_arch * len(train) if spec.needs_training else 0.0)
+        fit_seconds
+        + training
+        + (per_arch * len(train) if spec.needs_training else 0.0)
+        + groups_init_seconds(bench, spec.groups)
     )
     record["query_seconds"] = per_arch + predict_seconds
     return record

@@ -150,7 +150,9 @@ def torch_determinism(num_threads: int = 1) -> Iterator[None]:
         torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
-def _batches(n: int, batch_size: int, order: np.ndarray | None = None) -> list[torch.Tensor]:
+def minibatches(n: int, batch_size: int, order: np.ndarray | None = None) -> list[torch.Tensor]:
+    """Index chunks of ``batch_size`` over ``order`` (default 0..n-1); a last chunk of one
+    sample is dropped (batch norm cannot train on it)."""
     index = torch.from_numpy(np.arange(n) if order is None else order)
     chunks = list(torch.split(index, batch_size))
     if len(chunks) > 1 and len(chunks[-1]) == 1:  # a lone sample breaks batch norm: skip it
@@ -168,7 +170,7 @@ def _train_epoch(
     model.train()
     order = np.random.default_rng(rng_seed).permutation(len(data.y_train))
     loss_sum, correct, seen = 0.0, 0, 0
-    for idx in _batches(len(order), config.batch_size, order):
+    for idx in minibatches(len(order), config.batch_size, order):
         x, y = data.x_train[idx], data.y_train[idx]
         optimizer.zero_grad(set_to_none=True)
         logits = model(x)
@@ -184,8 +186,13 @@ def _train_epoch(
 
 
 @torch.no_grad()
-def _recalibrate_bn(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
-    """Re-estimate batch-norm running statistics on the training images ("precise BN")."""
+def recalibrate_bn(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
+    """Re-estimate batch-norm running statistics on the training images ("precise BN").
+
+    Every batch norm of ``model`` is reset; one the forward pass does not reach (a supernet's
+    candidate off the current path) keeps the reset statistics. Shared by the trainer and the
+    weight-sharing scores (:mod:`omni.weight_sharing.scoring`).
+    """
     norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
     if not norms:
         return
@@ -194,24 +201,29 @@ def _recalibrate_bn(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
         m.reset_running_stats()
         m.momentum = None  # cumulative average over the pass
     model.train()
-    for idx in _batches(len(x), batch_size):
+    for idx in minibatches(len(x), batch_size):
         model(x[idx])
     for m, momentum in zip(norms, momenta, strict=True):
         m.momentum = momentum
 
 
 @torch.no_grad()
-def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int):
+def evaluate_model(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy (percent) of ``model`` in eval mode on ``(x, y)``."""
     model.eval()
     loss_sum, correct = 0.0, 0
-    for idx in _batches(len(y), max(batch_size, 256)):
+    for idx in minibatches(len(y), max(batch_size, 256)):
         logits = model(x[idx])
         loss_sum += float(nn.functional.cross_entropy(logits, y[idx], reduction="sum"))
         correct += int((logits.argmax(1) == y[idx]).sum())
     return loss_sum / len(y), 100.0 * correct / len(y)
 
 
-def _save_atomic(obj, path: Path) -> None:
+def save_atomic(obj, path: Path) -> None:
+    """``obj`` into ``path`` (JSON for ``.json``, else ``torch.save``) through a temporary file
+    and a rename: an interrupted write leaves the old file or none."""
     tmp = path.with_name(path.name + ".tmp")
     if path.suffix == ".json":
         tmp.write_text(json.dumps(obj), encoding="utf-8")
@@ -276,8 +288,8 @@ def train_arch(
             start = time.perf_counter()
             train_loss, train_acc = _train_epoch(model, optimizer, data, config, (seed, epoch))
             if config.recalibrate_bn:
-                _recalibrate_bn(model, data.x_train, config.batch_size)
-            val_loss, val_acc = _evaluate(model, data.x_val, data.y_val, config.batch_size)
+                recalibrate_bn(model, data.x_train, config.batch_size)
+            val_loss, val_acc = evaluate_model(model, data.x_val, data.y_val, config.batch_size)
             scheduler.step()
             seconds.append(time.perf_counter() - start)
             for name, value in zip(
@@ -292,11 +304,11 @@ def train_arch(
                     "curves": curves,
                     "seconds": seconds,
                 }
-                _save_atomic(state, ckpt_path)
+                save_atomic(state, ckpt_path)
 
     result = RunResult(arch_str, seed, curves, seconds, complete=len(seconds) >= config.epochs)
     if result.complete and done_path is not None:
-        _save_atomic(result.to_dict(), done_path)
+        save_atomic(result.to_dict(), done_path)
         ckpt_path.unlink(missing_ok=True)
     return result
 
