@@ -2,15 +2,18 @@
 seconds, with the Pareto-optimal predictors marked.
 
     python benchmarks/pareto.py [--data-dir ../shared/data] [--seeds 10] [--train-sizes 20,100,400]
+    python benchmarks/pareto.py --only bnn,bnn[12ep] ...   # rerun some rows, keep the rest
 
 Benchmarks: NB201 CIFAR-10 from the shared data and the built-in ``nb201-digits`` (skipped with
 a message while it is not installed). Every registered base predictor whose inputs a benchmark
 has runs through the study's protocol (``omni.evaluation.evaluate``: uniform canonical splits,
-test size 200), plus every zero-cost proxy and two extra entries:
+test size 200), plus every zero-cost proxy and these extra entries (on nb201-digits, whose
+training data is built in, a one-shot supernet's scores are attached first, so the
+weight-sharing predictor runs there; the supernet is trained once and cached):
 
 - ``seminas-sup``: SemiNAS without unlabelled architectures (its supervised counterpart);
-- on NB201, where no learning curves ship, ``early-stop[12ep]`` and ``lcsvr[12ep]`` read the
-  12-epoch accuracy column instead (its training cost is not in the data, so their query cost
+- on NB201, where no learning curves ship, ``early-stop[12ep]``, ``lcsvr[12ep]`` and
+  ``bnn[12ep]`` read the 12-epoch accuracy column instead (its training cost is not in the data, so their query cost
   is unknown and they stay off the Pareto plot).
 
 SemiNAS gets ``DEFAULT_UNLABELED`` random architectures of the space (encoded like its inputs,
@@ -45,12 +48,14 @@ from omni.evaluation.splits import class_groups, uniform_split  # noqa: E402
 from omni.feature_groups import feature_matrix  # noqa: E402
 from omni.predictors import PredictorSpec, available, unlabeled_pool  # noqa: E402
 from omni.reporting import format_table, write_json  # noqa: E402
+from omni.weight_sharing import attach_ws_scores  # noqa: E402
 
 FAMILY_COLORS = {
     "model-based": "tab:blue",
     "zero-cost": "tab:orange",
     "learning-curve": "tab:green",
     "hybrid": "tab:red",
+    "weight-sharing": "tab:brown",
     "composite": "tab:purple",
 }
 SIZE_MARKERS = {0: "o", 1: "s", 2: "^", 3: "D", 4: "v"}
@@ -86,16 +91,30 @@ def specs_for(bench, with_omni: bool) -> tuple[list[PredictorSpec], list[str]]:
         else:
             specs.append(spec)
     if "val_acc_12ep" in bench.extra:
-        es, svr = registry.get("early-stop"), registry.get("lcsvr")
+        es = registry.get("early-stop")
         specs.append(
             PredictorSpec("early-stop[12ep]", es.family, ("extra:val_acc_12ep",), es.make, False)
         )
-        specs.append(
-            PredictorSpec(
-                "lcsvr[12ep]", svr.family, ("onehot", "extra:val_acc_12ep"), svr.make, True
+        for hybrid in ("lcsvr", "bnn"):
+            info = registry.get(hybrid)
+            specs.append(
+                PredictorSpec(
+                    f"{hybrid}[12ep]", info.family, ("onehot", "extra:val_acc_12ep"), info.make
+                )
             )
-        )
     return specs, skipped
+
+
+def merge_saved(path, names: set[str], records: list[dict], cal: list[dict]):
+    """``records`` and ``cal`` of the predictors ``names`` added to what ``path`` holds of the
+    others (``--only``: rerun some rows, keep the rest)."""
+    with open(path, encoding="utf-8") as fh:
+        saved = json.load(fh)
+    keep = [r for r in saved["records"] if r["predictor"] not in names]
+    keep_cal = [c for c in saved.get("calibration", []) if c["predictor"] not in names]
+    nan = [{k: math.nan if v is None else v for k, v in r.items()} for r in keep]
+    families = {s["predictor"]: s["family"] for s in saved["summary"]}
+    return nan + records, keep_cal + cal, saved["meta"], families
 
 
 # ------------------------------------------------------------------ summaries
@@ -287,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         "--benchmarks", default="nb201-cifar10,nb201-digits", help="which benchmarks to run"
     )
     parser.add_argument("--plot-only", action="store_true", help="re-plot an existing --out")
+    parser.add_argument(
+        "--only",
+        help="comma-separated predictor names: rerun only these and merge them into --out",
+    )
     args = parser.parse_args(argv)
     if args.plot_only:
         with open(args.out, encoding="utf-8") as fh:
@@ -301,13 +324,19 @@ def main(argv: list[str] | None = None) -> int:
         if name not in wanted:
             continue
         try:
-            benches.append((name, load_benchmark(source)))
+            bench = load_benchmark(source)
         except Exception as err:
             print(f"skipping {name}: {err}")
+            continue
+        if name == "nb201-digits":  # its training data is built in: a supernet can score it
+            attach_ws_scores(bench, progress=not args.quiet)
+        benches.append((name, bench))
     records, cal, meta_benches, families = [], [], {}, {}
     start = time.perf_counter()
     for bench_name, bench in benches:
         specs, skipped = specs_for(bench, args.with_omni)
+        if args.only:
+            specs = [s for s in specs if s.name in args.only.split(",")]
         families.update({s.name: s.family for s in specs})
         print(f"{bench_name}: {len(specs)} predictors; not available here: {skipped or 'none'}")
         t0 = time.perf_counter()
@@ -325,8 +354,14 @@ def main(argv: list[str] | None = None) -> int:
             "has_training_seconds": bool(np.isfinite(bench.train_seconds).any()),
         }
     if not records:
-        print("no benchmark could be loaded")
+        print("no benchmark could be loaded (or no --only predictor runs on it)")
         return 1
+    previous = None
+    if args.only:
+        records, cal, previous, saved_families = merge_saved(
+            args.out, set(args.only.split(",")), records, cal
+        )
+        families = {**saved_families, **families}
     summary = summarize(records, families)
     columns = [
         "benchmark",
@@ -383,12 +418,15 @@ def main(argv: list[str] | None = None) -> int:
             "; query_seconds = feature seconds per architecture + predict time per architecture"
         ),
     }
+    if previous is not None:  # --only: the earlier run's settings, and what was rerun
+        meta = {**previous, "rerun": {"predictors": args.only.split(","), **meta}}
     out = write_json(
         args.out,
         {"meta": meta, "summary": summary, "calibration": cal, "records": records},
     )
     plot(summary, str(out).replace(".json", ".png"))
-    print(f"wrote {out} and {str(out).replace('.json', '.png')} in {meta['seconds']:.0f} s")
+    seconds = time.perf_counter() - start
+    print(f"wrote {out} and {str(out).replace('.json', '.png')} in {seconds:.0f} s")
     return 0
 
 
