@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from features.errors import DataFormatError, OmniError
+from omni import spaces
 from omni.progress import progress_bar
 from omni.spaces.base import SearchSpace, Task
 from omni.training.datasets import DatasetSpec, ImageData, load_dataset
@@ -88,6 +89,7 @@ class SupernetConfig:
     def for_benchmark(cls, bench, **overrides: Any) -> SupernetConfig:
         """The skeleton and data of a benchmark built by ``omni build-bench`` (its metadata's
         ``network`` and ``data``), with ``overrides`` of the training settings."""
+        require_cell_space(spaces.get(bench.space))  # the first thing wrong, said first
         meta = bench.metadata
         if "network" not in meta or "data" not in meta:
             raise OmniError(
