@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -160,24 +160,31 @@ def minibatches(n: int, batch_size: int, order: np.ndarray | None = None) -> lis
     return chunks
 
 
-def _train_epoch(
+def train_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: ImageData,
-    config: TrainConfig,
-    rng_seed,
+    batch_size: int,
+    grad_clip: float | None,
+    rng: np.random.Generator,
+    before_batch: Callable[[np.random.Generator], None] | None = None,
 ) -> tuple[float, float]:
+    """One pass over the training images in an order drawn from ``rng``; mean loss and
+    accuracy (percent). ``before_batch(rng)`` runs before each minibatch (a supernet draws its
+    path there). Shared by the trainer and the supernet (:mod:`omni.weight_sharing.training`)."""
     model.train()
-    order = np.random.default_rng(rng_seed).permutation(len(data.y_train))
+    order = rng.permutation(len(data.y_train))
     loss_sum, correct, seen = 0.0, 0, 0
-    for idx in minibatches(len(order), config.batch_size, order):
+    for idx in minibatches(len(order), batch_size, order):
+        if before_batch is not None:
+            before_batch(rng)
         x, y = data.x_train[idx], data.y_train[idx]
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)  # a supernet's candidates off the path keep none
         logits = model(x)
         loss = nn.functional.cross_entropy(logits, y)
         loss.backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        if grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         loss_sum += float(loss.detach()) * len(y)
         correct += int((logits.detach().argmax(1) == y).sum())
@@ -286,7 +293,14 @@ def train_arch(
 
         for epoch in range(len(seconds), end):
             start = time.perf_counter()
-            train_loss, train_acc = _train_epoch(model, optimizer, data, config, (seed, epoch))
+            train_loss, train_acc = train_epoch(
+                model,
+                optimizer,
+                data,
+                config.batch_size,
+                config.grad_clip,
+                np.random.default_rng((seed, epoch)),
+            )
             if config.recalibrate_bn:
                 recalibrate_bn(model, data.x_train, config.batch_size)
             val_loss, val_acc = evaluate_model(model, data.x_val, data.y_val, config.batch_size)

@@ -33,14 +33,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from features.errors import DataFormatError, OmniError
 from omni import spaces
 from omni.progress import progress_bar
 from omni.spaces.base import SearchSpace, Task
 from omni.training.datasets import DatasetSpec, ImageData, load_dataset
-from omni.training.trainer import minibatches, save_atomic, torch_determinism
+from omni.training.trainer import save_atomic, torch_determinism, train_epoch
 from omni.weight_sharing.supernet import Supernet, require_cell_space
 
 logger = logging.getLogger(__name__)
@@ -248,7 +247,15 @@ def _train(
     bar = progress_bar(total=end - start_epoch, desc="supernet", unit="epoch", disable=not progress)
     for epoch in range(start_epoch, end):
         start = time.perf_counter()
-        loss, acc = _train_epoch(model, optimizer, data, config, (seed, epoch))
+        loss, acc = train_epoch(
+            model,
+            optimizer,
+            data,
+            config.batch_size,
+            config.grad_clip,
+            np.random.default_rng((seed, epoch)),
+            before_batch=lambda rng: model.set_path(model.sample_path(rng)),
+        )
         scheduler.step()
         history["train_loss"].append(loss)
         history["train_acc"].append(acc)
@@ -264,34 +271,6 @@ def _train(
         bar.update()
     bar.close()
     return history
-
-
-def _train_epoch(
-    model: Supernet,
-    optimizer: torch.optim.Optimizer,
-    data: ImageData,
-    config: SupernetConfig,
-    rng_seed,
-) -> tuple[float, float]:
-    """One pass over the training images, a fresh uniform path per minibatch."""
-    model.train()
-    rng = np.random.default_rng(rng_seed)
-    order = rng.permutation(len(data.y_train))
-    loss_sum, correct, seen = 0.0, 0, 0
-    for idx in minibatches(len(order), config.batch_size, order):
-        model.set_path(model.sample_path(rng))
-        x, y = data.x_train[idx], data.y_train[idx]
-        optimizer.zero_grad(set_to_none=True)  # candidates off the path keep no gradient
-        logits = model(x)
-        loss = nn.functional.cross_entropy(logits, y)
-        loss.backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        loss_sum += float(loss.detach()) * len(y)
-        correct += int((logits.detach().argmax(1) == y).sum())
-        seen += len(y)
-    return loss_sum / seen, 100.0 * correct / seen
 
 
 def _manifest(space, config: SupernetConfig, seed: int, key: str, history: dict) -> dict:
