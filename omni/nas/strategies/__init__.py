@@ -7,49 +7,22 @@ distribution). A new strategy subclasses :class:`Strategy` and is :func:`registe
 
 from __future__ import annotations
 
-from typing import Any
-
-from features.errors import OmniError
 from omni.nas.strategies.base import SearchContext, Strategy
 from omni.nas.strategies.bayesopt import BayesianOptimisation
 from omni.nas.strategies.evolution import RegularizedEvolution
 from omni.nas.strategies.guided import ModelGuidedStrategy, mutation_pool
 from omni.nas.strategies.predictor_evolution import PredictorGuidedEvolution
 from omni.nas.strategies.random_search import RandomSearch
+from omni.nas.strategy_registry import StrategyRegistry
 
-_REGISTRY: dict[str, type[Strategy]] = {}
-
-
-def register(cls: type[Strategy], overwrite: bool = False) -> type[Strategy]:
-    """Make ``cls`` available to :func:`make` under ``cls.name``."""
-    if not cls.name:
-        raise OmniError(f"{cls.__name__} has no name")
-    if cls.name in _REGISTRY and not overwrite:
-        raise OmniError(f"a strategy named {cls.name!r} is already registered")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def get(name: str) -> type[Strategy]:
-    """The strategy class registered as ``name``."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise OmniError(f"unknown strategy {name!r}; registered: {names()}") from None
-
-
-def make(name: str, **params: Any) -> Strategy:
-    """A new strategy instance; ``params`` go to its constructor."""
-    cls = get(name)
-    try:
-        return cls(**params)
-    except TypeError as err:
-        raise OmniError(f"strategy {name!r}: {err}") from None
-
-
-def names() -> list[str]:
-    return list(_REGISTRY)
-
+_REGISTRY: StrategyRegistry[Strategy] = StrategyRegistry("strategy")
+#: ``register(cls)`` makes ``cls`` available to :func:`make` under ``cls.name``
+register = _REGISTRY.register
+#: ``get(name)``: the strategy class registered as ``name``
+get = _REGISTRY.get
+#: ``make(name, **params)``: a new strategy instance; ``params`` go to its constructor
+make = _REGISTRY.make
+names = _REGISTRY.names
 
 for _cls in (RandomSearch, RegularizedEvolution, PredictorGuidedEvolution, BayesianOptimisation):
     register(_cls)
