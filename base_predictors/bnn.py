@@ -41,7 +41,6 @@ from base_predictors.base import (
     standardize_target,
 )
 
-
 #: median of |Z| for a standard normal Z
 MEDIAN_ABS_NORMAL = 0.6744897501960817
 
