@@ -9,6 +9,7 @@ from features.errors import OmniError
 from omni import spaces
 from omni.budget import Budget
 from omni.data import Benchmark, load_benchmark
+from omni.featurizer import Featurizer
 from omni.nas import Searcher
 from omni.predictor import OmniPredictor
 
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Benchmark",
     "Budget",
+    "Featurizer",
     "OmniError",
     "OmniPredictor",
     "Searcher",

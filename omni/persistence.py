@@ -35,9 +35,10 @@ from features.errors import OmniError
 
 FORMAT = "omni-model"
 #: bumped whenever the layout of the manifest or of the payload changes; files of another
-#: format version are refused (1: zip of manifest.json + skops payload; the pickle files of
-#: omni-nas before it had no version and are never loaded)
-FORMAT_VERSION = 1
+#: format version are refused (1: zip of manifest.json + skops payload; 2: `omni fit` saves
+#: the pipeline featurizer + composite, not the bare composite; the pickle files of omni-nas
+#: before 1 had no version and are never loaded)
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PAYLOAD = "model.skops"
 #: distributions recorded in the manifest (name -> distributions that provide it)
@@ -81,6 +82,7 @@ def trusted_types() -> list[type]:
     from ngboost.distns import Normal
     from ngboost.scores import LogScore
     from sklearn.model_selection import KFold
+    from sklearn.pipeline import Pipeline
     from sklearn.tree._tree import Tree
     from sklearn.utils import Bunch
     from xgboost import Booster, XGBClassifier, XGBRanker, XGBRegressor
@@ -102,10 +104,12 @@ def trusted_types() -> list[type]:
     from base_predictors.weight_sharing import WeightSharingPredictor
     from base_predictors.xgb import XGBPredictor
     from base_predictors.xgb_rank import XGBRankPredictor
+    from omni.featurizer import Featurizer
     from omni.predictor import NGBoostMeta, OmniPredictor
 
     return [
         # ours
+        Featurizer,
         OmniPredictor,
         NGBoostMeta,
         XGBPredictor,
@@ -135,6 +139,7 @@ def trusted_types() -> list[type]:
         # scikit-learn pieces that are not estimators; Tree's node arrays are checked on load
         Tree,
         Bunch,
+        Pipeline,
         KFold,
         np.dtype,
     ]

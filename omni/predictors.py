@@ -16,7 +16,8 @@ from base_predictors.proxy import ProxyPredictor
 from features.errors import OmniError
 from omni import spaces
 from omni.data.benchmark import Benchmark
-from omni.feature_groups import expand_groups, feature_matrix, is_encoding
+from omni.feature_groups import expand_groups, is_encoding
+from omni.featurizer import Featurizer
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,7 @@ def unlabeled_pool(space_name: str, groups: tuple[str, ...], size: int, seed: in
     """Encodings of ``size`` random architectures of a space (semi-supervised predictors)."""
     space = spaces.get(space_name)
     archs = [space.to_str(a) for a in space.sample(size, np.random.default_rng(10_000 + seed))]
-    bench = Benchmark(space_name, "unlabeled", archs, np.full(size, np.nan))
-    return feature_matrix(bench, groups)[0]
+    return Featurizer(space_name, list(groups)).fit().transform(archs)
 
 
 def _from_registry(info: registry.PredictorInfo, bench: Benchmark) -> PredictorSpec:
@@ -77,7 +77,7 @@ def composite_spec(
     if fidelity is not None:
         groups += tuple(f"lc:{stat}@{fidelity}" for stat in COMPOSITE_LC_STATISTICS)
         name = f"omni@{fidelity}"
-    _, columns = feature_matrix(bench, groups, [0])
+    columns = Featurizer.for_table(bench, groups).columns_
     return PredictorSpec(
         name,
         "composite",

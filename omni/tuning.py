@@ -29,12 +29,12 @@ from omni.data.benchmark import Benchmark
 from omni.feature_groups import (
     encoding_groups,
     expand_groups,
-    feature_matrix,
     group_query_seconds,
     groups_query_seconds,
     is_encoding,
     lc_groups,
 )
+from omni.featurizer import Featurizer
 from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
 from omni.proxy_costs import fill_proxy_costs
 from omni.storage import HEARTBEAT_SECONDS, open_storage
@@ -90,7 +90,7 @@ class Profile:
 
     def make_predictor(self, bench: Benchmark, random_state: int | None = None) -> OmniPredictor:
         """The composite this profile describes, labelled with ``bench``'s columns."""
-        _, columns = feature_matrix(bench, self.groups, np.arange(1))
+        columns = Featurizer.for_table(bench, self.groups).columns_
         return OmniPredictor(columns=columns, random_state=random_state, **self.params)
 
 
@@ -248,7 +248,8 @@ def tune(
     groups = candidate_groups(bench, budget)
     if not groups:
         raise BudgetError(cheapest_message(bench, budget))
-    X_all, columns = feature_matrix(bench, groups, train_rows)
+    featurizer = Featurizer.for_table(bench, groups)
+    X_all, columns = featurizer.transform_rows(train_rows), featurizer.columns_
     column_group = [c.split("[", 1)[0] for c in columns]
 
     def plan_score(chosen: Sequence[str], params: dict, cv_seed: int) -> float:

@@ -9,7 +9,7 @@ import pytest
 from features.errors import OmniError
 from omni import spaces
 from omni.integrations import ARCH_ATTR, OmniSampler
-from omni.nas import Searcher, SpaceFeaturizer, strategies
+from omni.nas import Featurizer, Searcher, strategies
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 NB201 = spaces.get("nb201")
@@ -184,10 +184,9 @@ def test_space_featurizer_labels_and_scores_proxies_once(monkeypatch):
         return real(space, archs, proxies, **kw)
 
     monkeypatch.setattr(zc, "score_architectures", counting)
-    feat = SpaceFeaturizer(
+    feat = Featurizer(
         "nb201",
-        encodings=["onehot"],
-        proxies=["synflow"],
+        ["onehot", "zc:synflow"],
         zc_options={
             "input_shape": (3, 8, 8),
             "network_kwargs": {"channels": (4, 8, 16), "cells_per_stage": 1},
@@ -199,7 +198,7 @@ def test_space_featurizer_labels_and_scores_proxies_once(monkeypatch):
     np.testing.assert_allclose(feat(archs[:1]), X[:1])
     assert calls == [len({NB201.key(a) for a in archs})]
     with pytest.raises(OmniError, match="no encoding"):
-        SpaceFeaturizer("nb201", encodings=["nope"])
+        Featurizer("nb201", ["nope"]).fit()
 
 
 def test_the_sampler_pickles_mid_study():

@@ -295,7 +295,10 @@ def test_other_versions_are_refused_before_loading(saved, monkeypatch):
 
 @pytest.mark.parametrize(
     ("version", "message"),
-    [(2, "newer than this omni-nas reads.*upgrade"), (0, "older than.*refit")],
+    [
+        (persistence.FORMAT_VERSION + 1, "newer than this omni-nas reads.*upgrade"),
+        (persistence.FORMAT_VERSION - 1, "older than.*refit"),
+    ],
 )
 def test_other_format_versions_are_refused(saved, version, message):
     manifest = read_manifest(saved)

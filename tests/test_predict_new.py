@@ -64,16 +64,16 @@ def test_an_architecture_of_no_table(fitted, capsys):
 
 
 def test_a_published_file_cannot_score_new_architectures(fitted, tmp_path):
-    from omni.cli.predict_cmd import features_of
+    from omni.featurizer import Featurizer
 
     _, bench, _, _ = fitted
     published = bench.subset(np.arange(10))
     published.metadata = {}
     new = NB201.to_str(NB201.sample(1, 11)[0])
     with pytest.raises(OmniError, match="does not record how its zero-cost scores"):
-        features_of(published, NB201, [new], ["onehot", "zc:synflow"], None)
+        Featurizer.for_table(published, ["onehot", "zc:synflow"]).transform([new])
     with pytest.raises(OmniError, match="need training runs"):
-        features_of(published, NB201, [new], ["onehot", "lc:val_acc@3"], None)
+        Featurizer.for_table(published, ["onehot", "lc:val_acc:last@3"]).transform([new])
 
 
 def test_a_second_space_new_architectures(tmp_path, capsys):

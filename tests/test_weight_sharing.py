@@ -225,7 +225,7 @@ def test_attached_scores_are_the_ws_group_with_its_costs(ws_bench):
     )
     record = run_one(bench, spec, np.arange(6), np.arange(6, 12), seed=0)
     assert record["init_seconds"] >= manifest["train_seconds"]
-    assert record["query_seconds"] >= np.median(secs)
+    assert record["query_seconds"] >= np.median(secs[:6])  # timed on the training rows
 
 
 def test_scores_survive_save_load_and_subset(ws_bench, tmp_path):

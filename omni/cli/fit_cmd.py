@@ -1,4 +1,5 @@
-"""``omni fit``: fit the composite (a tuned profile or the default plan) and save it."""
+"""``omni fit``: fit the composite (a tuned profile or the default plan) and save it with its
+featurizer, as one pipeline ``archs -> prediction``."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import argparse
 import json
 from pathlib import Path
 
+from sklearn.pipeline import Pipeline
+
 from omni.budget import Budget
 from omni.cli.bench_args import add_bench_arguments, load_bench
 from omni.evaluation.splits import uniform_split
-from omni.feature_groups import feature_matrix
+from omni.featurizer import Featurizer
 from omni.persistence import save_model
 from omni.tuning import Profile, default_plan
 
@@ -33,16 +36,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         groups, params = default_plan(bench, Budget())
     train = uniform_split(bench, 0, args.train_size, random_state=args.seed).train
-    X, columns = feature_matrix(bench, groups, train)
+    featurizer = Featurizer.for_table(bench, groups)
     from omni.predictor import OmniPredictor
 
-    model = OmniPredictor(columns=columns, random_state=args.seed, **params).fit(
-        X, bench.target[train]
+    model = OmniPredictor(columns=featurizer.columns, random_state=args.seed, **params).fit(
+        featurizer.transform_rows(train), bench.target[train]
     )
+    pipeline = Pipeline([("features", featurizer), ("predictor", model)])
     save_model(
         args.out,
-        model,
-        groups=list(groups),
+        pipeline,
+        groups=list(featurizer.groups_),
         space=bench.space,
         dataset=bench.dataset,
         benchmark=str(args.bench),

@@ -1,16 +1,17 @@
-"""``omni predict``: predictions of a saved composite for architectures listed in a file."""
+"""``omni predict``: predictions of a saved model (featurizer + composite) for architectures
+listed in a file, in a benchmark table or not."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import numpy as np
+from sklearn.pipeline import Pipeline
 
 from features.errors import OmniError
 from omni import spaces
 from omni.data import load_benchmark
-from omni.feature_groups import feature_matrix, is_encoding
+from omni.featurizer import Featurizer
 from omni.persistence import load_model
 from omni.reporting import format_table
 
@@ -46,59 +47,27 @@ def read_archs(path: str, space: spaces.SearchSpace) -> list[str]:
     return archs
 
 
-def features_of(bench, space, archs: list[str], groups, cache: str | None):
-    """A benchmark of ``archs`` holding what ``groups`` read: the table's rows when it holds
-    every architecture (up to isomorphism); else zero-cost scores computed like the table's
-    for the architectures it lacks (only encodings and proxies can be computed)."""
-    from omni.data import Benchmark
-    from omni.zero_cost import score_like
-
-    index = {space.key(a): k for k, a in enumerate(bench.archs)}
-    rows = [index.get(space.key(a)) for a in archs]
-    missing = [a for a, r in zip(archs, rows, strict=True) if r is None]
-    if not missing:
-        return bench.subset(np.array(rows, dtype=int))
-    other = [g for g in groups if not is_encoding(g) and not g.startswith("zc:")]
-    if other:
-        raise OmniError(
-            f"{len(missing)} architectures are not in the benchmark (e.g. {missing[0]}) and the "
-            f"model reads {other}, which need training runs: only encodings and zero-cost "
-            "scores can be computed for new architectures"
-        )
-    proxies = [g.partition(":")[2] for g in groups if g.startswith("zc:")]
-    zc = {p: np.full(len(archs), np.nan) for p in proxies}
-    for k, r in enumerate(rows):
-        for p in proxies:
-            if r is not None:
-                zc[p][k] = bench.zc[p][r]
-    if proxies:
-        print(f"computing {', '.join(proxies)} for {len(missing)} architectures no table holds")
-        new = score_like(bench, missing, proxies, cache_dir=cache)
-        where = {space.key(a): k for k, a in enumerate(archs) if rows[k] is None}
-        for i, arch in enumerate(new.archs):
-            for p in proxies:
-                zc[p][where[space.key(arch)]] = new.scores[p][i]
-        failed = {p: int(np.isnan(new.scores[p]).sum()) for p in proxies}
-        failed = {p: n for p, n in failed.items() if n}
-        if failed:
-            print(f"proxies that failed (NaN; the model imputes them): {failed}")
-    return Benchmark(space.name, bench.dataset, list(archs), np.full(len(archs), np.nan), zc=zc)
-
-
 def run(args: argparse.Namespace) -> int:
     model, info = load_model(args.model)
-    if not hasattr(model, "predict_dist") or not {"space", "groups", "benchmark"} <= set(info):
-        raise OmniError(f"{args.model}: not a model of `omni fit` (a composite and its groups)")
-    space = spaces.get(info["space"])
+    featurizer = model[0] if isinstance(model, Pipeline) and len(model) == 2 else None
+    if not isinstance(featurizer, Featurizer) or not hasattr(model[-1], "predict_dist"):
+        raise OmniError(f"{args.model}: not a model of `omni fit` (a featurizer and a composite)")
+    space = spaces.get(featurizer.space)
     archs = read_archs(args.archs_file, space)
     bench = load_benchmark(
-        args.bench or info["benchmark"], dataset=info.get("dataset"), space=info["space"]
+        args.bench or info["benchmark"], dataset=info.get("dataset"), space=featurizer.space
     )
-    groups = info["groups"]
-    lookup = features_of(bench, space, archs, groups, args.cache)
-    rows = np.arange(len(archs))
-    X, _ = feature_matrix(lookup, groups, rows)
-    mean, std = model.predict_dist(X)
+    featurizer.set_params(table=bench, zc_options={"cache_dir": args.cache, "progress": True})
+    missing = sum(r is None for r in featurizer.table_rows(archs))
+    if missing and featurizer.proxies:
+        print(
+            f"computing {', '.join(featurizer.proxies)} for {missing} architectures no table holds"
+        )
+    X = featurizer.transform(archs)
+    failed = featurizer.failed_proxies()
+    if failed:
+        print(f"proxies that failed (NaN; the model imputes them): {failed}")
+    mean, std = model[-1].predict_dist(X)
     table = [
         {"arch": a, "predicted": float(m), "std": float(s)}
         for a, m, s in zip(archs, mean, std, strict=True)

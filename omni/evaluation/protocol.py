@@ -12,7 +12,8 @@ from features.errors import OmniError
 from omni.data.benchmark import Benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import SPLITS, class_groups
-from omni.feature_groups import feature_matrix, groups_init_seconds, groups_query_seconds
+from omni.feature_groups import groups_init_seconds, groups_query_seconds
+from omni.featurizer import Featurizer
 from omni.predictors import PredictorSpec
 from omni.progress import progress_bar
 
@@ -37,8 +38,9 @@ def run_one(
     bench: Benchmark, spec: PredictorSpec, train: np.ndarray, test: np.ndarray, seed: int
 ) -> dict[str, float]:
     """Fit ``spec`` on ``train`` rows, score it on ``test`` rows; metrics and costs."""
-    x_train, _ = feature_matrix(bench, spec.groups, train)
-    x_test, _ = feature_matrix(bench, spec.groups, test)
+    featurizer = Featurizer.for_table(bench, spec.groups)
+    x_train = featurizer.transform_rows(train)
+    x_test = featurizer.transform_rows(test)
     model = spec.make(seed)
     start = time.perf_counter()
     model.fit(x_train, bench.target[train])

@@ -32,7 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from features.errors import InvalidArchitectureError, OmniError
 from omni import spaces
-from omni.nas.featurizer import SpaceFeaturizer
+from omni.featurizer import Featurizer, default_encodings
 from omni.nas.searcher import Searcher
 from omni.nas.strategies import Strategy
 from omni.spaces.base import Arch, SearchSpace, require_decisions
@@ -56,9 +56,9 @@ class OmniSampler(BaseSampler):
         ten best and random architectures by expected improvement under the predictor's
         distribution, and proposes the best ones; ``omni-evolution`` ranks by the mean alone.
     featurizer : ``archs -> X``, the features the predictor may read. Default: the space's
-        encodings (:class:`~omni.nas.SpaceFeaturizer`); a ``SpaceFeaturizer`` with
-        ``proxies`` adds zero-cost scores computed on the networks, a
-        :class:`~omni.nas.BenchmarkFeaturizer` reads a table's.
+        encodings (a :class:`~omni.featurizer.Featurizer` of ``onehot`` and ``graph``); one
+        with ``zc:`` groups adds zero-cost scores computed on the networks, one with a
+        ``table`` (or a :class:`~omni.nas.BenchmarkFeaturizer`) reads a table's.
     predictor : regressor refitted on the finished trials (default: the search composite).
     candidate_filter : ``arch string -> bool``; only accepted architectures are proposed.
     independent_sampler : samples the parameters that are not decisions of the space.
@@ -84,7 +84,9 @@ class OmniSampler(BaseSampler):
         self._decisions = {d.name: d for d in require_decisions(self.space)}
         self.seed = seed
         self.strategy = strategy
-        self.featurizer = SpaceFeaturizer(self.space) if featurizer is None else featurizer
+        if featurizer is None:
+            featurizer = Featurizer(self.space, default_encodings(self.space)).fit()
+        self.featurizer = featurizer
         self.predictor = predictor
         self.candidate_filter = candidate_filter
         self._independent = independent_sampler or RandomSampler(seed=seed)

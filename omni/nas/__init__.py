@@ -5,9 +5,10 @@ and a :class:`TabularOracle` to simulate searches on a benchmark table; multi-fi
 
 from __future__ import annotations
 
+from omni.featurizer import DEFAULT_GROUPS, Featurizer
 from omni.nas import acquisition, fidelity_strategies, strategies
 from omni.nas.brackets import Bracket, Rung, hyperband_brackets
-from omni.nas.featurizer import DEFAULT_GROUPS, BenchmarkFeaturizer, SpaceFeaturizer
+from omni.nas.featurizer import BenchmarkFeaturizer
 from omni.nas.fidelity_oracle import MultiFidelityOracle
 from omni.nas.history import Evaluation
 from omni.nas.multi_fidelity import FidelityEvaluation, Job, MultiFidelitySearcher, TrainingRun
@@ -24,6 +25,7 @@ __all__ = [
     "Bracket",
     "EnsemblePredictor",
     "Evaluation",
+    "Featurizer",
     "FidelityEvaluation",
     "Job",
     "MultiFidelityOracle",
@@ -31,7 +33,6 @@ __all__ = [
     "Rung",
     "SearchRun",
     "Searcher",
-    "SpaceFeaturizer",
     "Strategy",
     "TabularOracle",
     "TrainingRun",
