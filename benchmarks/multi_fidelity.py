@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bench", default="nb201-digits")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first..first+seeds-1 (split a run "
+        "across processes, each with its own --out; merge their partial files to summarise)",
+    )
     parser.add_argument("--budget-trainings", type=int, default=300)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--out", default=str(RESULTS / "multi_fidelity.json"))
@@ -93,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError:
         pass
     seconds = {k: v.get("seconds", 0.0) for k, v in done.items()}
-    jobs = [(n, s) for n in names for s in range(args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    jobs = [(n, s) for n in names for s in seeds]
     with progress_bar(total=len(jobs), desc="multi-fidelity", unit="run") as bar:
         for name, seed in jobs:
             key = f"{name}/{seed}"
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        f"mean regret (pp) over {args.seeds} seeds; optimum {optimum:.2f}; budget "
+        f"mean regret (pp) over {len(seeds)} seeds; optimum {optimum:.2f}; budget "
         f"{budget_epochs} epochs ({args.budget_trainings} full trainings)"
     )
     print(
@@ -154,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     meta = {
         "bench": args.bench,
-        "seeds": args.seeds,
+        "seeds": len(seeds),
+        "first_seed": args.first_seed,
         "budget_trainings": args.budget_trainings,
         "budget_epochs": budget_epochs,
         "max_epochs": oracle.max_epochs,

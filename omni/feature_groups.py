@@ -241,3 +241,18 @@ def groups_init_seconds(bench: Benchmark, names: Sequence[str]) -> float:
     count as 0, like :func:`groups_query_seconds`)."""
     costs = [group_init_seconds(bench, g) for g in expand_groups(bench, names)]
     return float(np.nansum(costs)) if costs else 0.0
+
+
+def plan_init_seconds(
+    bench: Benchmark, names: Sequence[str], rows: np.ndarray, needs_training: bool = True
+) -> float:
+    """One-off seconds of a predictor reading ``names`` fitted on the architectures ``rows``,
+    its own fitting time aside: training them (for a predictor that needs trained
+    architectures), their features, and the groups' one-off costs (a supernet). Unrecorded
+    costs count as 0, as in :func:`groups_query_seconds`."""
+    rows = np.asarray(rows, dtype=int)
+    once = groups_init_seconds(bench, names)
+    if not needs_training:
+        return once
+    training = float(np.nansum(bench.train_seconds[rows]))
+    return training + groups_query_seconds(bench, names, rows) * len(rows) + once

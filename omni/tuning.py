@@ -29,10 +29,12 @@ from omni.data.benchmark import Benchmark
 from omni.feature_groups import (
     encoding_groups,
     expand_groups,
+    group_init_seconds,
     group_query_seconds,
     groups_query_seconds,
     is_encoding,
     lc_groups,
+    plan_init_seconds,
 )
 from omni.featurizer import Featurizer
 from omni.predictor import META_KINDS, RANK_META_POWER, OmniPredictor
@@ -74,6 +76,8 @@ class Profile:
     cv_kendall_tau: float
     query_seconds: float
     train_size: int
+    #: one-off seconds of the plan on the training architectures (training them included)
+    init_seconds: float | None = None
     trials: int = 0
     library_version: str = ""
     extra: dict = field(default_factory=dict)
@@ -98,7 +102,7 @@ def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
     """Feature groups whose cost fits the budget (unknown costs never fit a finite one); under a
     finite budget, proxies the file has no seconds for are timed here first
     (:func:`omni.proxy_costs.fill_proxy_costs`)."""
-    if math.isfinite(budget.query_seconds):
+    if math.isfinite(budget.query_seconds) or math.isfinite(budget.init_seconds):
         fill_proxy_costs(bench)
     names = [g for g in encoding_groups(bench) if g != "padded"]
     names += [f"zc:{p}" for p in bench.proxies]
@@ -108,11 +112,47 @@ def candidate_groups(bench: Benchmark, budget: Budget) -> list[str]:
     out = []
     for name in expand_groups(bench, names):
         cost = group_query_seconds(bench, name)
+        if math.isfinite(budget.init_seconds) and not (
+            math.isfinite(cost) and math.isfinite(group_init_seconds(bench, name))
+        ):
+            continue  # a finite init budget buys every training architecture's features
         if math.isinf(budget.query_seconds) or (
             math.isfinite(cost) and cost + PREDICT_SECONDS <= budget.query_seconds
         ):
             out.append(name)
     return out
+
+
+def check_training_cost(bench: Benchmark, train_rows: np.ndarray, budget: Budget) -> None:
+    """:class:`BudgetError` when a finite init budget cannot even pay for training the
+    training architectures, or cannot be checked because the table has no training times."""
+    if math.isinf(budget.init_seconds):
+        return
+    secs = bench.train_seconds[np.asarray(train_rows, dtype=int)]
+    if not np.isfinite(secs).all():
+        raise BudgetError(
+            f"an init budget of {budget.init_seconds:g} s cannot be checked: the benchmark "
+            f"records no training seconds for {int((~np.isfinite(secs)).sum())} of the "
+            f"{len(secs)} training architectures (drop the init budget)"
+        )
+    if secs.sum() > budget.init_seconds:
+        raise BudgetError(
+            f"training the {len(secs)} training architectures alone costs {secs.sum():.4g} s, "
+            f"over the init budget of {budget.init_seconds:g} s: train fewer architectures "
+            "or raise the budget"
+        )
+
+
+def plan_fits(
+    bench: Benchmark, groups: Sequence[str], budget: Budget, train_rows: np.ndarray | None
+) -> bool:
+    """The plan's query cost fits, and so does its init cost on ``train_rows`` (not checked
+    when None)."""
+    if plan_cost(bench, groups) > budget.query_seconds:
+        return False
+    if train_rows is None or math.isinf(budget.init_seconds):
+        return True
+    return plan_init_seconds(bench, groups, train_rows) <= budget.init_seconds
 
 
 def plan_cost(bench: Benchmark, groups: Sequence[str]) -> float:
@@ -164,14 +204,17 @@ def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dic
     return chosen, params
 
 
-def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
+def default_plan(
+    bench: Benchmark, budget: Budget, train_rows: np.ndarray | None = None
+) -> tuple[list[str], dict]:
     """The untuned composite (``OmniPredictor``'s defaults: ranking XGBoost, a random forest,
     extra trees and the pairwise relation predictor under the rank ensemble) over the graph
     features and every other affordable group.
 
-    Groups are bought cheapest first while the plan stays within the query budget: a rule that
-    looks at costs only, never at how well a group predicts. Of the (free) encodings only
-    :data:`DEFAULT_ENCODINGS` are taken; the tuner may try the others.
+    Groups are bought cheapest first while the plan stays within the query budget and, given
+    ``train_rows``, within the init budget on them: a rule that looks at costs only, never at
+    how well a group predicts. Of the (free) encodings only :data:`DEFAULT_ENCODINGS` are
+    taken; the tuner may try the others.
     """
     groups = [
         g for g in candidate_groups(bench, budget) if not is_encoding(g) or g in DEFAULT_ENCODINGS
@@ -180,7 +223,7 @@ def default_plan(bench: Benchmark, budget: Budget) -> tuple[list[str], dict]:
         raise BudgetError(cheapest_message(bench, budget))
     chosen: list[str] = []
     for group in sorted(groups, key=lambda g: group_query_seconds(bench, g)):
-        if plan_cost(bench, [*chosen, group]) <= budget.query_seconds:
+        if plan_fits(bench, [*chosen, group], budget, train_rows):
             chosen.append(group)
     return [g for g in groups if g in chosen], dict(DEFAULT_PARAMS)
 
@@ -199,10 +242,18 @@ DEFAULT_PARAMS = {
 }
 
 
-def cheapest_message(bench: Benchmark, budget: Budget) -> str:
+def cheapest_message(bench: Benchmark, budget: Budget, train_rows: np.ndarray | None = None) -> str:
     options = [*DEFAULT_ENCODINGS] + [f"zc:{p}" for p in bench.proxies]
     costs = sorted((plan_cost(bench, [g]), g) for g in expand_groups(bench, options))
     cost, group = costs[0]
+    if math.isfinite(budget.init_seconds) and train_rows is not None:
+        init = plan_init_seconds(bench, [group], train_rows)
+        return (
+            f"no plan fits a budget of {budget.query_seconds:g} s per architecture and "
+            f"{budget.init_seconds:g} s to fit; the cheapest plan ({group!r} alone) costs "
+            f"{cost:.3g} s per architecture and {init:.4g} s on the {len(train_rows)} training "
+            "architectures before its fit"
+        )
     return (
         f"no plan fits a query budget of {budget.query_seconds:g} s per architecture; the cheapest "
         f"plan ({group!r} alone) costs {cost:.3g} s per architecture"
@@ -245,6 +296,7 @@ def tune(
     y = bench.target[train_rows]
     if len(train_rows) < 8 or not np.isfinite(y).all():
         raise OmniError("tuning needs at least 8 training architectures with finite targets")
+    check_training_cost(bench, train_rows, budget)
     groups = candidate_groups(bench, budget)
     if not groups:
         raise BudgetError(cheapest_message(bench, budget))
@@ -269,21 +321,32 @@ def tune(
         logger.info("tuned plan vs default on fresh folds: gains %s", np.round(gains, 3))
         return float(np.mean(gains)) > kendall_tau_standard_error(len(y))
 
+    def constrain(trial: optuna.Trial, violation: list[float]) -> None:
+        """Optuna's constraints (set once per trial) and our copy of them."""
+        trial.set_user_attr("constraint", violation)
+        trial.set_constraint("query_seconds_over_budget", violation[0])
+        trial.set_constraint("init_seconds_over_budget", violation[1])
+
     def objective(trial: optuna.Trial):
         chosen, params = _suggest(trial, groups)
         cost = plan_cost(bench, chosen) if chosen else math.inf
-        violation = [cost - budget.query_seconds] if chosen else [1.0]
         trial.set_user_attr("query_seconds", cost)
-        trial.set_user_attr("constraint", violation)
-        trial.set_constraint("query_seconds_over_budget", violation[0])
         if not chosen:
+            constrain(trial, [1.0, 1.0])
             return (-1.0, 1e9) if multi_objective else -1.0
+        # unscored until the fit is timed: a pruned plan stays infeasible
+        trial.set_user_attr("constraint", [cost - budget.query_seconds, 1.0])
         start = time.perf_counter()
         try:
             tau = plan_score(chosen, params, random_state)
         except OmniError as err:  # a combination the composite rejects (e.g. a mean of nothing)
             raise optuna.TrialPruned(str(err)) from None
-        trial.set_user_attr("seconds", time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        # the fit itself, estimated as one fold's share of the cross-validation
+        init = plan_init_seconds(bench, chosen, train_rows) + seconds / min(folds, len(y))
+        trial.set_user_attr("seconds", seconds)
+        trial.set_user_attr("init_seconds", init)
+        constrain(trial, [cost - budget.query_seconds, init - budget.init_seconds])
         return (tau, cost) if multi_objective else tau
 
     sampler = (
@@ -300,7 +363,9 @@ def tune(
         directions=["maximize", "minimize"] if multi_objective else ["maximize"],
     )
     if not study.trials:
-        study.enqueue_trial(_default_trial_params(bench, budget, groups), skip_if_exists=True)
+        study.enqueue_trial(
+            _default_trial_params(bench, budget, groups, train_rows), skip_if_exists=True
+        )
     missing = None if n_trials is None else max(n_trials - len(_finished(study)), 0)
     if missing != 0:
         total = [] if n_trials is None else [MaxTrialsCallback(n_trials, states=FINISHED)]
@@ -311,13 +376,15 @@ def tune(
             callbacks=total,
             show_progress_bar=progress,
         )
-    profile = _best_profile(bench, study, groups, budget, len(train_rows), multi_objective, confirm)
+    profile = _best_profile(bench, study, groups, budget, train_rows, multi_objective, confirm)
     return profile, study
 
 
-def _default_trial_params(bench: Benchmark, budget: Budget, groups: Sequence[str]) -> dict:
+def _default_trial_params(
+    bench: Benchmark, budget: Budget, groups: Sequence[str], train_rows: np.ndarray
+) -> dict:
     """The params of the untuned plan as the tuner's search space spells them."""
-    d_groups, d_params = default_plan(bench, budget)
+    d_groups, d_params = default_plan(bench, budget, train_rows)
     fixed = {f"use:{g}": g in d_groups for g in groups}
     fixed.update({f"base:{b}": b in d_params["base_predictors"] for b in BASE_CHOICES})
     fixed.update({"meta": d_params["meta"], "passthrough": d_params["passthrough"]})
@@ -343,9 +410,10 @@ def _groups_of(trial: optuna.trial.FrozenTrial, groups: Sequence[str]) -> list[s
     return [g for g in groups if trial.params.get(f"use:{g}")]
 
 
-def _best_profile(bench, study, groups, budget, n_train, multi_objective, confirm) -> Profile:
+def _best_profile(bench, study, groups, budget, train_rows, multi_objective, confirm) -> Profile:
     from omni import __version__
 
+    n_train = len(train_rows)
     feasible = [
         t
         for t in study.trials
@@ -353,7 +421,7 @@ def _best_profile(bench, study, groups, budget, n_train, multi_objective, confir
         and all(c <= 0 for c in t.user_attrs.get("constraint", [1.0]))
     ]
     if not feasible:
-        raise BudgetError(cheapest_message(bench, budget))
+        raise BudgetError(cheapest_message(bench, budget, train_rows))
     best = max(feasible, key=lambda t: t.values[0])
     # the enqueued untuned plan: trial 0, or its retry when trial 0's process was killed
     default = next((t for t in feasible if t.params == study.trials[0].params), study.trials[0])
@@ -372,6 +440,7 @@ def _best_profile(bench, study, groups, budget, n_train, multi_objective, confir
         cv_kendall_tau=float(best.values[0]),
         query_seconds=float(best.user_attrs["query_seconds"]),
         train_size=n_train,
+        init_seconds=best.user_attrs.get("init_seconds"),
         trials=len(study.trials),
         library_version=__version__,
         extra={"multi_objective": multi_objective, "study": study.study_name},

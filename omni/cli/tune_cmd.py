@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         args.study
         or f"{bench.space}-{bench.dataset}-n{args.train_size}-q{args.query_budget:g}-s{args.seed}"
     )
+    if math.isfinite(args.init_budget):
+        name += f"-i{args.init_budget:g}"
     if args.multi_objective:
         name += "-mo"
     profile, study = tune(

@@ -12,7 +12,7 @@ from features.errors import OmniError
 from omni.data.benchmark import Benchmark
 from omni.evaluation.metrics import score_predictions
 from omni.evaluation.splits import SPLITS, class_groups
-from omni.feature_groups import groups_init_seconds, groups_query_seconds
+from omni.feature_groups import groups_query_seconds, plan_init_seconds
 from omni.featurizer import Featurizer
 from omni.predictors import PredictorSpec
 from omni.progress import progress_bar
@@ -49,13 +49,9 @@ def run_one(
     pred = model.predict(x_test)
     predict_seconds = (time.perf_counter() - start) / len(test)
     per_arch = groups_query_seconds(bench, spec.groups, train)
-    training = float(np.nansum(bench.train_seconds[train])) if spec.needs_training else 0.0
     record = score_predictions(bench.target[test], pred)
-    record["init_seconds"] = (
-        fit_seconds
-        + training
-        + (per_arch * len(train) if spec.needs_training else 0.0)
-        + groups_init_seconds(bench, spec.groups)
+    record["init_seconds"] = fit_seconds + plan_init_seconds(
+        bench, spec.groups, train, spec.needs_training
     )
     record["query_seconds"] = per_arch + predict_seconds
     return record
