@@ -31,6 +31,7 @@ from _common import RESULTS
 from omni.data import load_benchmark
 from omni.nas.fidelity_oracle import MultiFidelityOracle
 from omni.nas.fidelity_report import plot_regret_vs_epochs, regret_at_epochs, regret_table
+from omni.nas.report import paired_difference
 from omni.nas.simulate_fidelity import FidelityRun, run_budget
 from omni.progress import progress_bar
 from omni.reporting import format_table, write_json
@@ -45,28 +46,12 @@ FRACTIONS = (0.25, 1.0)
 
 def paired(runs, optimum: float, epochs: float, ours: str, baseline: str) -> dict:
     """``ours`` minus ``baseline`` regret at ``epochs``, paired by seed (negative: ours better)."""
-    from scipy import stats
-
     regret = {
         (r.strategy, r.seed): regret_at_epochs(r, optimum, [epochs])[0]
         for r in runs
         if r.strategy in (ours, baseline)
     }
-    seeds = sorted(s for (n, s) in regret if n == ours and (baseline, s) in regret)
-    diff = np.array([regret[(ours, s)] - regret[(baseline, s)] for s in seeds])
-    sd = diff.std(ddof=1) if len(diff) > 1 else 0.0
-    half = stats.t.ppf(0.975, len(diff) - 1) * sd / np.sqrt(len(diff)) if len(diff) > 1 else 0
-    return {
-        "ours": ours,
-        "baseline": baseline,
-        "epochs": epochs,
-        "mean_difference": float(diff.mean()),
-        "ci95_low": float(diff.mean() - half),
-        "ci95_high": float(diff.mean() + half),
-        "ours_lower_on_seeds": int((diff < 0).sum()),
-        "ties": int((diff == 0).sum()),
-        "seeds": len(diff),
-    }
+    return {"epochs": epochs, **paired_difference(regret, ours, baseline)}
 
 
 def main(argv: list[str] | None = None) -> int:

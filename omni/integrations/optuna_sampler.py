@@ -78,9 +78,7 @@ class OmniSampler(BaseSampler):
         candidate_filter: Callable[[str], bool] | None = None,
         independent_sampler: BaseSampler | None = None,
     ) -> None:
-        self.space = spaces.get(space) if isinstance(space, str) else space
-        if not isinstance(self.space, SearchSpace):
-            raise OmniError(f"space must be a SearchSpace or a registered name, got {space!r}")
+        self.space = spaces.get(space)
         self._decisions = {d.name: d for d in require_decisions(self.space)}
         self.seed = seed
         self.strategy = strategy

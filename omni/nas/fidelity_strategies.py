@@ -278,7 +278,9 @@ class OmniHyperband(FidelityStrategy):
         return ctx.random_candidate()
 
 
-_REGISTRY: StrategyRegistry[FidelityStrategy] = StrategyRegistry("multi-fidelity strategy")
+_REGISTRY: StrategyRegistry[FidelityStrategy] = StrategyRegistry(
+    "multi-fidelity strategy", FidelityStrategy
+)
 #: ``register(cls)`` makes ``cls`` available to :func:`make` under ``cls.name``
 register = _REGISTRY.register
 #: ``get(name)``: the multi-fidelity strategy class registered as ``name``
@@ -286,6 +288,8 @@ get = _REGISTRY.get
 #: ``make(name, **params)``: a new strategy instance; ``params`` go to its constructor
 make = _REGISTRY.make
 names = _REGISTRY.names
+#: ``resolve(name_or_strategy)``: a new instance, or a private copy of the one given
+resolve = _REGISTRY.resolve
 
 
 def is_registered(name: str) -> bool:

@@ -125,15 +125,8 @@ class MultiFidelitySearcher:
         candidate_filter: CandidateFilter | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        self.space = spaces.get(space) if isinstance(space, str) else space
-        if not isinstance(self.space, SearchSpace):
-            raise OmniError(f"space must be a SearchSpace or a registered name, got {space!r}")
-        if isinstance(strategy, str):
-            self.strategy = fidelity_strategies.make(strategy)
-        elif isinstance(strategy, FidelityStrategy):
-            self.strategy = copy.deepcopy(strategy)
-        else:
-            raise OmniError(f"strategy must be a name or a FidelityStrategy, got {strategy!r}")
+        self.space = spaces.get(space)
+        self.strategy = fidelity_strategies.resolve(strategy)
         if not isinstance(metric, str) or not metric:
             raise OmniError(f"metric must be a curve name such as 'val_acc', got {metric!r}")
         self.brackets = hyperband_brackets(max_epochs, eta, min_epochs)

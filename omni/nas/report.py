@@ -116,19 +116,28 @@ def paired_regret(
 ) -> dict:
     """``ours`` minus ``baseline`` regret after ``at`` queries, paired by seed (negative:
     ours better): mean and 95% t confidence interval over the seeds both have."""
+    regret = {(r.strategy, r.seed): optimum - r.best_so_far[at - 1] for r in runs}
+    return {"queries": at, **paired_difference(regret, ours, baseline)}
+
+
+def paired_difference(regret: dict[tuple[str, int], float], ours: str, baseline: str) -> dict:
+    """``ours`` minus ``baseline`` of ``regret[(strategy, seed)]`` over the seeds both have
+    (negative: ours better): mean, 95% t confidence interval, wins, ties and seeds."""
     from scipy import stats
 
-    regret = {(r.strategy, r.seed): optimum - r.best_so_far[at - 1] for r in runs}
     seeds = sorted(s for (name, s) in regret if name == ours and (baseline, s) in regret)
     diff = np.array([regret[(ours, s)] - regret[(baseline, s)] for s in seeds])
-    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    n = len(diff)
+    half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
     return {
         "ours": ours,
         "baseline": baseline,
-        "queries": at,
-        "mean_difference": float(diff.mean()),
-        "ci95_low": float(diff.mean() - half),
-        "ci95_high": float(diff.mean() + half),
+        "mean_difference": float(diff.mean()) if n else float("nan"),
+        "ci95_low": float(diff.mean() - half) if n else float("nan"),
+        "ci95_high": float(diff.mean() + half) if n else float("nan"),
+        "ours_lower_on_seeds": int((diff < 0).sum()),
+        "ties": int((diff == 0).sum()),
+        "seeds": n,
     }
 
 

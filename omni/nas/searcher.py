@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -71,15 +70,8 @@ class Searcher:
         candidate_filter: CandidateFilter | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        self.space = spaces.get(space) if isinstance(space, str) else space
-        if not isinstance(self.space, SearchSpace):
-            raise OmniError(f"space must be a SearchSpace or a registered name, got {space!r}")
-        if isinstance(strategy, str):
-            self.strategy = strategies.make(strategy)
-        elif isinstance(strategy, Strategy):
-            self.strategy = copy.deepcopy(strategy)
-        else:
-            raise OmniError(f"strategy must be a name or a Strategy, got {strategy!r}")
+        self.space = spaces.get(space)
+        self.strategy = strategies.resolve(strategy)
         if self.strategy.uses_predictor and featurizer is None:
             raise OmniError(
                 f"strategy {self.strategy.name!r} ranks candidates with a predictor: pass "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Generic, TypeVar
 
 from features.errors import OmniError
@@ -13,8 +14,9 @@ T = TypeVar("T")
 class StrategyRegistry(Generic[T]):
     """Name -> class; ``kind`` names the entries in error messages ("strategy", ...)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, base: type[T]) -> None:
         self.kind = kind
+        self.base = base
         self._classes: dict[str, type[T]] = {}
 
     def register(self, cls: type[T], overwrite: bool = False) -> type[T]:
@@ -41,6 +43,15 @@ class StrategyRegistry(Generic[T]):
             return cls(**params)
         except TypeError as err:
             raise OmniError(f"{self.kind} {name!r}: {err}") from None
+
+    def resolve(self, strategy: T | str) -> T:
+        """A new instance for a name, a private copy of an instance (the caller's object is
+        never shared between searchers)."""
+        if isinstance(strategy, str):
+            return self.make(strategy)
+        if isinstance(strategy, self.base):
+            return copy.deepcopy(strategy)
+        raise OmniError(f"strategy must be a name or a {self.base.__name__}, got {strategy!r}")
 
     def names(self) -> list[str]:
         return list(self._classes)

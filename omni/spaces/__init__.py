@@ -83,6 +83,8 @@ def get(name: str | SearchSpace) -> SearchSpace:
     """The registered space called ``name`` (a space is returned as is)."""
     if isinstance(name, SearchSpace):
         return name
+    if not isinstance(name, str):
+        raise OmniError(f"space must be a SearchSpace or a registered name, got {name!r}")
     if _ALIASES.get(name, name) not in _REGISTRY:
         load_plugins()
     try:

@@ -15,7 +15,7 @@ from omni.nas.strategies.predictor_evolution import PredictorGuidedEvolution
 from omni.nas.strategies.random_search import RandomSearch
 from omni.nas.strategy_registry import StrategyRegistry
 
-_REGISTRY: StrategyRegistry[Strategy] = StrategyRegistry("strategy")
+_REGISTRY: StrategyRegistry[Strategy] = StrategyRegistry("strategy", Strategy)
 #: ``register(cls)`` makes ``cls`` available to :func:`make` under ``cls.name``
 register = _REGISTRY.register
 #: ``get(name)``: the strategy class registered as ``name``
@@ -23,6 +23,8 @@ get = _REGISTRY.get
 #: ``make(name, **params)``: a new strategy instance; ``params`` go to its constructor
 make = _REGISTRY.make
 names = _REGISTRY.names
+#: ``resolve(name_or_strategy)``: a new instance, or a private copy of the one given
+resolve = _REGISTRY.resolve
 
 for _cls in (RandomSearch, RegularizedEvolution, PredictorGuidedEvolution, BayesianOptimisation):
     register(_cls)
@@ -40,4 +42,5 @@ __all__ = [
     "mutation_pool",
     "names",
     "register",
+    "resolve",
 ]
