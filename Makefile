@@ -21,7 +21,7 @@ demo: venv
 	$(BIN)/omni demo
 
 test: venv
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

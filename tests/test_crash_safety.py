@@ -26,11 +26,18 @@ def entries(cache: Path) -> list[Path]:
     return [p for p in cache.rglob("*.json")]
 
 
-@pytest.mark.parametrize("kill_after", [1, 5])
-def test_zero_cost_cache_survives_sigkill(tmp_path, kill_after):
-    cache = tmp_path / "cache"
-    clean = tmp_path / "clean.json"
+@pytest.fixture(scope="module")
+def clean_zc(tmp_path_factory) -> Path:
+    """The scores of an uninterrupted ``omni zc`` run (one reference for every kill point)."""
+    clean = tmp_path_factory.mktemp("zc-clean") / "clean.json"
     subprocess.run(omni(*ZC, "--json", str(clean)), check=True, capture_output=True)
+    return clean
+
+
+@pytest.mark.parametrize("kill_after", [1, 5])
+def test_zero_cost_cache_survives_sigkill(tmp_path, kill_after, clean_zc):
+    cache = tmp_path / "cache"
+    clean = clean_zc
     proc = subprocess.Popen(omni(*ZC, "--cache", str(cache)), stderr=subprocess.PIPE)
     kill_when(proc, lambda: len(entries(cache)) >= kill_after, f"{kill_after} cache entries")
     kept = entries(cache)

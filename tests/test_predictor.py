@@ -170,23 +170,23 @@ def test_tuning_respects_the_budget_and_beats_untuned(timed_bench):
 
 
 def test_tuning_respects_the_init_budget(timed_bench):
-    """Fitting may cost at most init_seconds: training the 60 architectures (10 s each), their
-    proxies and the fit. 700 s buy the 0.1 s proxy on 60 architectures, not the 2 s one."""
-    train = uniform_split(timed_bench, 0, 60, random_state=0).train
+    """Fitting may cost at most init_seconds: training the 40 architectures (10 s each), their
+    proxies and the fit. 470 s buy the 0.1 s proxy on 40 architectures, not the 2 s one."""
+    train = uniform_split(timed_bench, 0, 40, random_state=0).train
     with pytest.raises(BudgetError, match="records no training seconds"):
-        tune(timed_bench, train, Budget(init_seconds=700.0), n_trials=2)
+        tune(timed_bench, train, Budget(init_seconds=470.0), n_trials=2)
     timed_bench.train_seconds[:] = 10.0
-    budget = Budget(init_seconds=700.0)
+    budget = Budget(init_seconds=470.0)
     assert default_plan(timed_bench, budget, train)[0] == ["graph", "zc:noise"]
     assert "zc:good" in default_plan(timed_bench, budget)[0]  # no rows: init unchecked
-    profile, study = tune(timed_bench, train, budget, n_trials=4, random_state=0, folds=3)
+    profile, study = tune(timed_bench, train, budget, n_trials=3, random_state=0, folds=3)
     assert "zc:good" not in profile.groups
-    assert 600.0 < profile.init_seconds <= 700.0
+    assert 400.0 < profile.init_seconds <= 470.0
     for trial in study.trials:  # pruned plans were never timed: infeasible
-        over = trial.user_attrs.get("init_seconds", math.inf) > 700.0
+        over = trial.user_attrs.get("init_seconds", math.inf) > 470.0
         assert over == (trial.user_attrs["constraint"][1] > 0)
-    with pytest.raises(BudgetError, match="alone costs 600 s, over the init budget"):
-        tune(timed_bench, train, Budget(init_seconds=599.0), n_trials=2)
+    with pytest.raises(BudgetError, match="alone costs 400 s, over the init budget"):
+        tune(timed_bench, train, Budget(init_seconds=399.0), n_trials=2)
 
 
 def test_tuner_skips_a_mean_of_no_base_predictors(tmp_path, timed_bench):
