@@ -3,7 +3,7 @@ far and cumulative cost per query) is recorded, so strategies compare by queries
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,10 +95,17 @@ def run_many(
     for name, _ in jobs:
         strategies.get(name)  # unknown names fail before any work
     predictor_factory(kwargs.get("predictor", "omni"))
+    return each_run(
+        jobs, lambda name, seed: run_search(bench, name, queries, seed, **kwargs), progress
+    )
+
+
+def each_run(jobs: list[tuple[str, int]], run: Callable[[str, int], Any], progress: bool) -> list:
+    """``run(strategy, seed)`` for every job, in order, with an optional progress bar."""
     runs = []
     with progress_bar(total=len(jobs), disable=not progress, desc="search", unit="run") as bar:
         for name, seed in jobs:
             bar.set_postfix_str(f"{name} seed {seed}")
-            runs.append(run_search(bench, name, queries, seed, **kwargs))
+            runs.append(run(name, seed))
             bar.update()
     return runs

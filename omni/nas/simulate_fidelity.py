@@ -22,8 +22,7 @@ from omni.data.benchmark import Benchmark
 from omni.nas import fidelity_strategies, strategies
 from omni.nas.fidelity_oracle import MultiFidelityOracle
 from omni.nas.multi_fidelity import MultiFidelitySearcher
-from omni.nas.simulate import run_search
-from omni.progress import progress_bar
+from omni.nas.simulate import each_run, run_search
 
 
 @dataclass
@@ -214,10 +213,8 @@ def run_many_budget(
     for name, _ in jobs:
         check_strategy(name)
     MultiFidelityOracle(bench, metric=kwargs.get("metric", "val_acc"))  # curves present?
-    runs = []
-    with progress_bar(total=len(jobs), disable=not progress, desc="search", unit="run") as bar:
-        for name, seed in jobs:
-            bar.set_postfix_str(f"{name} seed {seed}")
-            runs.append(run_budget(bench, name, budget_trainings, seed, **kwargs))
-            bar.update()
-    return runs
+    return each_run(
+        jobs,
+        lambda name, seed: run_budget(bench, name, budget_trainings, seed, **kwargs),
+        progress,
+    )
