@@ -16,7 +16,8 @@ from sklearn.model_selection import KFold
 from base_predictors.base import BasePredictor, CostProfile
 from features.errors import InvalidInputError
 
-#: powers ``power="auto"`` chooses from: 1 weighs columns almost evenly, 32 all but picks one
+#: powers ``power="auto"`` chooses from by default: 1 weighs columns almost evenly, 32 all but
+#: picks one (``np.inf``, allowed as a power or in ``powers``, takes the strongest column alone)
 AUTO_POWERS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
@@ -37,9 +38,14 @@ def _weights(
     keep = np.abs(taus) >= min_abs_tau
     if not keep.any():
         keep[:] = True
-    weights = np.sign(taus) * np.abs(taus) ** power * keep
+    strength = np.abs(taus) * keep
     idx = list(nonnegative)
-    weights[idx] = np.maximum(weights[idx], 0.0)
+    strength[idx] = np.where(taus[idx] < 0, 0.0, strength[idx])  # never inverted
+    if np.isinf(power):  # the strongest column alone (ties share)
+        strength = ((strength == strength.max()) & (strength > 0)).astype(float)
+    else:
+        strength = strength**power
+    weights = np.sign(taus) * strength
     total = np.abs(weights).sum()
     return weights / total if total > 0 else np.full(len(taus), 1.0 / len(taus))
 
@@ -78,7 +84,7 @@ class RankEnsemblePredictor(BasePredictor):
     """Weighted mean of training-set-relative ranks; weights = train Kendall tau per column,
     raised to ``power`` (1: near-even mix; large: the best column alone).
 
-    ``power="auto"``: the power of :data:`AUTO_POWERS` whose weights rank held-out
+    ``power="auto"``: the power of ``powers`` (default :data:`AUTO_POWERS`) whose weights rank held-out
     architectures best, by ``cv``-fold cross-validation on the training set (the held-out
     ranks of all folds pooled into one Kendall tau, ``repeats`` fold draws averaged).
     ``min_abs_tau``: columns whose train tau is weaker are dropped (all kept if none pass).
@@ -98,10 +104,12 @@ class RankEnsemblePredictor(BasePredictor):
         cv: int = 5,
         repeats: int = 3,
         nonnegative: tuple[int, ...] = (),
+        powers: tuple[float, ...] = AUTO_POWERS,
         random_state: int | None = None,
     ) -> None:
         self.min_abs_tau = min_abs_tau
         self.power = power
+        self.powers = powers
         self.cv = cv
         self.repeats = repeats
         self.nonnegative = nonnegative
@@ -124,22 +132,25 @@ class RankEnsemblePredictor(BasePredictor):
     def _choose_power(self, X: np.ndarray, y: np.ndarray) -> float:
         """The power whose pooled held-out Kendall tau is highest (ties: the smaller power)."""
         n_splits = min(int(self.cv), len(y))
+        powers = tuple(float(p) for p in self.powers)
+        if not powers or any(np.isnan(p) or p < 0 for p in powers):
+            raise InvalidInputError(f"powers must be non-negative numbers, got {self.powers!r}")
         if n_splits < 2:
-            return AUTO_POWERS[0]
-        scores = np.zeros(len(AUTO_POWERS))
+            return powers[0]
+        scores = np.zeros(len(powers))
         nonnegative = tuple(self.nonnegative)
         for repeat in range(int(self.repeats)):
             seed = None if self.random_state is None else self.random_state + repeat
-            held = np.zeros((len(y), len(AUTO_POWERS)))
+            held = np.zeros((len(y), len(powers)))
             for train, test in KFold(n_splits, shuffle=True, random_state=seed).split(X):
                 ranks = _ranks(X[test], _references(X[train])) - 0.5
                 taus = _column_taus(X[train], y[train])
-                for p, power in enumerate(AUTO_POWERS):
+                for p, power in enumerate(powers):
                     held[test, p] = ranks @ _weights(taus, self.min_abs_tau, power, nonnegative)
-            for p in range(len(AUTO_POWERS)):
+            for p in range(len(powers)):
                 tau = stats.kendalltau(held[:, p], y)[0]
                 scores[p] += 0.0 if not np.isfinite(tau) else tau
-        return AUTO_POWERS[int(np.argmax(scores))]
+        return powers[int(np.argmax(scores))]
 
     def predict(self, X) -> np.ndarray:
         X = self._validate_predict(X)

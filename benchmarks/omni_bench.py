@@ -49,6 +49,7 @@ from omni.reporting import format_table, write_json, write_text_atomic
 from omni.tuning import default_plan, plan_cost, tune
 
 PARTS = REPO / "runs" / "omni_bench"
+COMPOSITES = ("omni", "omni-tuned")
 #: the other spaces' NASLib files under the data folder: name -> (file, dataset)
 SPACE_BENCHMARKS = {
     "nb101": ("spaces/zc_nasbench101.json", "cifar10"),
@@ -177,7 +178,10 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()
     return records
 
 
-def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts) -> list[dict]:
+def run_seed(
+    bench_name, bench_arg, seed, sizes, trials, test_size, only, parts, composite_only=False
+) -> list[dict]:
+    """The seed's records; ``composite_only``: just ``omni`` and ``omni-tuned``."""
     part = parts / f"{bench_name}-seed{seed}.json"
     if part.exists():
         try:
@@ -218,6 +222,8 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts)
                     params=profile.params,
                 )
                 records.append({**base, "predictor": "omni-tuned", **rec})
+            if composite_only:
+                continue
             for name, (g, out) in single_scores(bench, singles, train, split.test, seed, n).items():
                 if budget_name == "encoding" and not all(is_encoding(x) for x in g):
                     continue
@@ -231,6 +237,18 @@ def run_seed(bench_name, bench_arg, seed, sizes, trials, test_size, only, parts)
                 )
     write_text_atomic(part, json.dumps(records, default=float))
     return records
+
+
+def kept_records(earlier: list[dict], fresh: list[dict]) -> list[dict]:
+    """The earlier records minus every composite record (``omni``, ``omni-tuned``) of the
+    (benchmark, budget, train size, seed) cells refreshed: a stale tuned record never stays."""
+    cells = {(r["benchmark"], r["budget"], r["train_size"], r["seed"]) for r in fresh}
+    return [
+        r
+        for r in earlier
+        if r["predictor"] not in COMPOSITES
+        or (r["benchmark"], r["budget"], r["train_size"], r["seed"]) not in cells
+    ]
 
 
 def summarize(records):
@@ -323,11 +341,21 @@ def main(argv=None) -> int:
     p.add_argument("--benchmarks", default="nb201-cifar10,nb201-digits")
     p.add_argument("--budgets", default="", help="comma-separated budget names (default: all)")
     p.add_argument("--out", default=str(RESULTS / "omni.json"))
+    p.add_argument(
+        "--refresh-composite",
+        action="store_true",
+        help="recompute only omni / omni-tuned and keep every other record of --out (after a "
+        "change to the composite alone: the single predictors' records stay valid)",
+    )
     args = p.parse_args(argv)
     only = [b for b in args.budgets.split(",") if b]
     # finished seeds are cached per output file, so a partial run never feeds the main one
     default_out = Path(args.out).resolve() == (RESULTS / "omni.json").resolve()
     parts_dir = PARTS if default_out else PARTS / Path(args.out).stem
+    if args.refresh_composite:
+        if not Path(args.out).exists():
+            p.error(f"--refresh-composite needs the earlier results in {args.out}")
+        parts_dir = parts_dir / "composite"
     sizes = [int(s) for s in args.train_sizes.split(",")]
     benches = {"nb201-cifar10": args.data_dir, "nb201-digits": "nb201-digits"}
     benches.update({k: (f"{args.data_dir}/{f}", d) for k, (f, d) in SPACE_BENCHMARKS.items()})
@@ -348,12 +376,25 @@ def main(argv=None) -> int:
         print(f"summarizing {len(done)} finished (benchmark, seed) parts", file=sys.stderr)
         tasks = done
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
-        delayed(run_seed)(name, arg, seed, sizes, args.trials, args.test_size, only, parts_dir)
+        delayed(run_seed)(
+            name,
+            arg,
+            seed,
+            sizes,
+            args.trials,
+            args.test_size,
+            only,
+            parts_dir,
+            args.refresh_composite,
+        )
         for name, arg, seed in tasks
     )
     records = [r for part in parts for r in part]
-    for name, arg, seed in tasks:  # cheap, so computed afresh rather than cached
-        records += training_free_records(name, arg, seed, sizes, args.test_size, only)
+    if args.refresh_composite:
+        records += kept_records(json.loads(Path(args.out).read_text())["records"], records)
+    else:
+        for name, arg, seed in tasks:  # cheap, so computed afresh rather than cached
+            records += training_free_records(name, arg, seed, sizes, args.test_size, only)
     rows = summarize(records)
     print(
         format_table(
@@ -374,7 +415,10 @@ def main(argv=None) -> int:
         "trials": args.trials,
         "seconds": time.perf_counter() - start,
     }
-    if args.summarize_parts and Path(args.out).exists():  # the run's own trials and seconds
+    if args.refresh_composite:  # the singles' run keeps its meta; the refresh is noted beside it
+        earlier = json.loads(Path(args.out).read_text())["meta"]
+        meta = {**earlier, "composite_refresh": {**meta, "trials": args.trials}}
+    elif args.summarize_parts and Path(args.out).exists():  # the run's own trials and seconds
         meta = {**json.loads(Path(args.out).read_text())["meta"], "seeds": meta["seeds"]}
     write_json(
         args.out,

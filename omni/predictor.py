@@ -42,11 +42,23 @@ from omni.feature_groups import parse_lc
 #: nb201-digits at n = 20 / 100 / 400, 10 seeds; ``benchmarks/fit_speed.py``)
 STACK_FOREST = {**WIDE_FOREST, "n_estimators": 64}
 
+
+def linear_model():
+    """Ridge regression (alpha by leave-one-out) on median-imputed, standardised columns: the
+    stack's one learner that extrapolates along a column instead of cutting it into steps."""
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        RidgeCV(alphas=np.logspace(-2, 3, 12)),
+    )
+
+
 #: base predictor kinds a plan can stack (name -> factory taking random_state); the stack's
 #: members are lighter than the single predictors of the registry (fewer rounds at a higher
 #: learning rate, fewer pairs and anchors), which keeps the default fit at n = 400 within 10 s
 BASE_KINDS = {
     "rank": lambda rs: RankEnsemblePredictor(),
+    "ridge": lambda rs: linear_model(),
     "xgb": lambda rs: XGBPredictor(random_state=rs),
     "xgb-rank": lambda rs: XGBRankPredictor(n_estimators=150, learning_rate=0.1, random_state=rs),
     "pairwise": lambda rs: PairwisePredictor(
@@ -255,17 +267,12 @@ class OmniPredictor(BasePredictor):
         if self.meta == "mean":
             return None, params
         if self.meta == "rank":
-            power = params.pop("power", RANK_META_POWER)
-            return RankEnsemblePredictor(power=power, random_state=rs), params
+            chosen = {"power": params.pop("power", RANK_META_POWER)}
+            if "powers" in params:
+                chosen["powers"] = tuple(params.pop("powers"))
+            return RankEnsemblePredictor(random_state=rs, **chosen), params
         if self.meta == "ridge":
-            return (
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                    StandardScaler(),
-                    RidgeCV(alphas=np.logspace(-2, 3, 12)),
-                ),
-                params,
-            )
+            return linear_model(), params
         raise OmniError(f"unknown meta-model {self.meta!r}; use one of {list(META_KINDS)}")
 
     def _make_base(self, labels: list[str]) -> list[tuple[str, object]]:

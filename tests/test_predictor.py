@@ -121,6 +121,24 @@ def test_rank_meta_reads_each_curve_statistic_at_its_latest_fidelity_only():
     assert model.model_.estimators_[0].named_steps["model"].n_features_in_ == 3
 
 
+def test_ridge_base_extrapolates_a_linear_low_fidelity_column_that_trees_cut_into_steps():
+    """Test architectures beyond the training range: a forest predicts one value for all of
+    them, the ridge base keeps their order (and the rank meta-model can be told its powers)."""
+    rng = np.random.default_rng(0)
+    cols = ["onehot[0]", "extra:late"]
+    late = np.concatenate([rng.uniform(0, 1, 20), rng.uniform(1.5, 3, 30)])
+    X = np.column_stack([rng.normal(size=50), late])
+    y = 2 * late + rng.normal(0, 0.05, 50)
+    fit = {"columns": cols, "passthrough": False, "random_state": 0}
+    meta = {"power": "auto", "powers": (1.0, np.inf)}
+    ridge = OmniPredictor(base_predictors=("ridge@fidelity",), meta_params=meta, **fit)
+    forest = OmniPredictor(base_predictors=("rf@fidelity",), **fit)
+    out = {m: m.fit(X[:20], y[:20]).predict(X[20:]) for m in (ridge, forest)}
+    assert stats.kendalltau(y[20:], out[ridge])[0] > 0.9
+    assert np.ptp(out[forest]) < 1e-9 < np.ptp(out[ridge])
+    assert ridge.model_.final_estimator_.named_steps["model"].power_ in (1.0, np.inf)
+
+
 def test_rank_meta_leans_on_a_dominant_low_fidelity_column_with_few_architectures(toy_bench):
     """20 architectures, one near-perfect low-fidelity column: trees cannot learn it that well."""
     rng = np.random.default_rng(7)

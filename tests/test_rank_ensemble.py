@@ -88,3 +88,20 @@ def test_nonnegative_columns_are_never_inverted():
     assert held.weights_[0] == 0 and (held.weights_[1:] > 0).all()
     auto = RankEnsemblePredictor(power="auto", nonnegative=(0,), random_state=0).fit(X, y)
     assert auto.weights_[0] == 0
+
+
+def test_infinite_power_keeps_the_strongest_column_alone_and_never_inverts_a_nonnegative_one():
+    X, y = one_good_column(60, np.random.default_rng(3))
+    X = np.column_stack([X, -y])  # the strongest column of all, but inverted
+    free = RankEnsemblePredictor(power=np.inf).fit(X, y)
+    assert np.count_nonzero(free.weights_) == 1 and free.weights_[-1] == -1.0
+    held = RankEnsemblePredictor(power=np.inf, nonnegative=(9,)).fit(X, y)
+    assert np.count_nonzero(held.weights_) == 1 and held.weights_[0] == 1.0
+
+
+def test_auto_power_chooses_among_the_given_powers_only():
+    X, y = split_signal(60, np.random.default_rng(4))
+    model = RankEnsemblePredictor(power="auto", powers=(np.inf,), random_state=0).fit(X, y)
+    assert model.power_ == np.inf
+    with pytest.raises(InvalidInputError, match="powers"):
+        RankEnsemblePredictor(power="auto", powers=(-1.0,)).fit(X, y)

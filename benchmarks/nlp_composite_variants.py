@@ -1,0 +1,117 @@
+"""NAS-Bench-NLP: which composite could beat the best single learning-curve statistic?
+
+    python benchmarks/nlp_composite_variants.py [--data-dir ../shared/data] [--fidelities 3,10]
+
+The protocol of ``nlp_lc.py`` (43 test classes, n = 20 and 50, 10 seeds) for variants of the
+composite that differ from ``omni@e`` in one or two choices: the rank meta-model may pick the
+single strongest input (``inf`` among its powers), more curve statistics (LCE; the shape of the
+validation curve: best, window mean, slope), a ridge base model over the low-fidelity columns
+(the one learner that extrapolates), the curve statistics without the graph features, and the
+ridge model alone. Each (variant, fidelity) is cached under runs/nlp_composite_variants/
+(resumable). Writes benchmarks/results/nlp_composite_variants.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+from _common import REPO, RESULTS, default_data_dir
+from nlp_lc import LOGS
+
+from omni.data import load_benchmark
+from omni.evaluation import evaluate, summarize
+from omni.featurizer import Featurizer
+from omni.predictor import OmniPredictor, linear_model
+from omni.predictors import COMPOSITE_LC_STATISTICS, PredictorSpec
+from omni.reporting import format_table, write_json
+from omni.tuning import DEFAULT_PARAMS
+
+PARTS = REPO / "runs" / "nlp_composite_variants"
+STACK = tuple(DEFAULT_PARAMS["base_predictors"])
+SHAPE = (
+    "sotl_e",
+    "val_metric:last",
+    "val_metric:best",
+    "val_metric:window_mean",
+    "val_metric:slope",
+)
+LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate")
+WITH_INF = {"power": "auto", "powers": (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, np.inf)}
+#: name -> (architecture groups, curve statistics, base predictors, rank meta parameters);
+#: base predictors ``None``: the ridge model alone, no stack
+VARIANTS = {
+    "omni": (("graph",), COMPOSITE_LC_STATISTICS, STACK, DEFAULT_PARAMS["meta_params"]),
+    "omni+inf": (("graph",), COMPOSITE_LC_STATISTICS, STACK, WITH_INF),
+    "omni+inf+lce": (("graph",), LCE, STACK, WITH_INF),
+    "omni+inf+ridge": (("graph",), COMPOSITE_LC_STATISTICS, (*STACK, "ridge@fidelity"), WITH_INF),
+    "omni+inf+shape+ridge": (("graph",), SHAPE, (*STACK, "ridge@fidelity"), WITH_INF),
+    "omni+inf+shape+lce+ridge": (
+        ("graph",),
+        (*SHAPE, "val_metric:extrapolate"),
+        (*STACK, "ridge@fidelity"),
+        WITH_INF,
+    ),
+    "curves-only+inf+lce": ((), LCE, STACK, WITH_INF),
+    "ridge(shape)": ((), SHAPE[1:], None, None),
+}
+
+
+def spec(bench, name: str, e: int) -> PredictorSpec:
+    arch_groups, stats, base, meta_params = VARIANTS[name]
+    groups = (*arch_groups, *(f"lc:{s}@{e}" for s in stats))
+    if base is None:
+        return PredictorSpec(f"{name}@{e}", "learning-curve", groups, lambda rs: linear_model())
+    columns = Featurizer.for_table(bench, groups).columns_
+    params = {**DEFAULT_PARAMS, "base_predictors": list(base), "meta_params": dict(meta_params)}
+    return PredictorSpec(
+        f"{name}@{e}",
+        "composite",
+        groups,
+        lambda rs: OmniPredictor(columns=columns, random_state=rs, **params),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=str(default_data_dir()))
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--fidelities", default="3,10")
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--out", default=str(RESULTS / "nlp_composite_variants.json"))
+    args = p.parse_args(argv)
+    bench = load_benchmark(f"{args.data_dir}/{LOGS}")
+    names = args.variants.split(",")
+    unknown = sorted(set(names) - set(VARIANTS))
+    if unknown:
+        p.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    PARTS.mkdir(parents=True, exist_ok=True)
+    records = []
+    for e in (int(x) for x in args.fidelities.split(",")):
+        for name in names:
+            part = PARTS / f"{name}_e{e}_s{args.seeds}.json"
+            if not part.exists():
+                start = time.perf_counter()
+                recs = evaluate(
+                    bench, [spec(bench, name, e)], [20, 50], test_size=43,
+                    seeds=range(args.seeds), progress=False,
+                )  # fmt: skip
+                for r in recs:
+                    r.update(fidelity=e, variant=name)
+                write_json(part, recs)
+                print(f"{name}@{e}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            records += json.loads(part.read_text())
+    summary = summarize(records)
+    print(format_table(summary, ["predictor", "train_size", "mean", "std"]))
+    command = "python benchmarks/nlp_composite_variants.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    write_json(args.out, {"command": command, "summary": summary, "records": records})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
