@@ -14,7 +14,7 @@ architectures; for every query budget the script scores
 Budgets: ``encoding`` (architecture encodings only), ``zero-cost`` (encodings + proxies within
 5 s per architecture), ``zero-cost-all`` (every proxy, when they cost more than 5 s together), ``low-fidelity`` (+ the benchmark's low-fidelity columns, e.g. NB201's
 12-epoch accuracy, or learning-curve groups; no query limit since NB201 ships no epoch times).
-Parts are cached per (benchmark, seed) under runs/omni_bench/ so an interrupted run resumes.
+Parts are cached per (benchmark, seed, and the options that change them) under runs/omni_bench/ so an interrupted run resumes.
 Writes benchmarks/results/omni.json and omni.png. The other spaces' published files
 (:data:`SPACE_BENCHMARKS`: NB101, DARTS, TransNAS-Bench-101 micro per task) run the same way,
 e.g. ``--benchmarks nb101,tnb101-micro-class_scene --budgets encoding,zero-cost-all``.
@@ -178,11 +178,19 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()
     return records
 
 
+def part_path(parts: Path, bench_name, seed, sizes, test_size, only, trials) -> Path:
+    """A seed's cached records, named by everything that changes them but the code."""
+    budgets_key = "-".join(only) if only else "all"
+    sizes_key = "-".join(map(str, sizes))
+    name = f"{bench_name}-seed{seed}-t{test_size}-n{sizes_key}-{budgets_key}-trials{trials}"
+    return parts / f"{name}.json"
+
+
 def run_seed(
     bench_name, bench_arg, seed, sizes, trials, test_size, only, parts, composite_only=False
 ) -> list[dict]:
     """The seed's records; ``composite_only``: just ``omni`` and ``omni-tuned``."""
-    part = parts / f"{bench_name}-seed{seed}.json"
+    part = part_path(parts, bench_name, seed, sizes, test_size, only, trials)
     if part.exists():
         try:
             return json.loads(part.read_text())
@@ -372,7 +380,11 @@ def main(argv=None) -> int:
         tasks += [(name, benches[name], s) for s in seeds]
     start = time.perf_counter()
     if args.summarize_parts:
-        done = [t for t in tasks if (parts_dir / f"{t[0]}-seed{t[2]}.json").exists()]
+        done = [
+            t
+            for t in tasks
+            if part_path(parts_dir, t[0], t[2], sizes, args.test_size, only, args.trials).exists()
+        ]
         print(f"summarizing {len(done)} finished (benchmark, seed) parts", file=sys.stderr)
         tasks = done
     parts = Parallel(n_jobs=args.jobs, verbose=10)(
