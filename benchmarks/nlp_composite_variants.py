@@ -22,6 +22,7 @@ import numpy as np
 from _common import REPO, RESULTS, default_data_dir
 from nlp_lc import LOGS
 
+from base_predictors.rank_ensemble import AUTO_POWERS
 from omni.data import load_benchmark
 from omni.evaluation import evaluate, summarize
 from omni.featurizer import Featurizer
@@ -40,7 +41,7 @@ SHAPE = (
     "val_metric:slope",
 )
 LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate")
-WITH_INF = {"power": "auto", "powers": (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, np.inf)}
+WITH_INF = {"power": "auto", "powers": (*AUTO_POWERS, np.inf)}
 #: name -> (architecture groups, curve statistics, base predictors, rank meta parameters);
 #: base predictors ``None``: the ridge model alone, no stack
 VARIANTS = {
