@@ -14,9 +14,12 @@ Per-curve statistics (:data:`STATISTICS`):
   paper's recommendation; E is capped at e);
 - ``last``, ``best`` (max), ``window_mean`` (mean of the last ``window`` epochs), ``slope``
   (least-squares slope per epoch over the last ``window`` epochs; NaN when fewer than 2);
-- ``extrapolate``: the value at ``target_epoch`` of the best-fitting parametric curve among
-  the families of Domhan et al. (IJCAI 2015) in :data:`CURVE_FAMILIES`, chosen by residual sum
-  of squares; the last value when no family converges.
+- ``extrapolate``: the value at ``target_epoch`` predicted by the parametric families of
+  Domhan et al. (IJCAI 2015) in :data:`CURVE_FAMILIES`, combined by the median of the fits that
+  converge (Domhan et al. combine their families too); the last value when none converges.
+  The family with the smallest residual sum of squares alone (``combine="best"``) is the
+  worse rule on short prefixes: the most flexible family fits them best and extrapolates worst
+  (``benchmarks/lce_combine.py`` measures both rules on the shared curves).
 
 Paper names (:data:`PAPER_STATISTICS`) resolve to one column on whichever metric a benchmark
 has: ``sotl`` / ``sotl_e`` use ``train_loss`` (else ``train_acc``), ``sovl`` uses ``val_loss``
@@ -170,27 +173,36 @@ CURVE_FAMILIES: dict[str, CurveFamily] = {
 MAX_FIT_EVALUATIONS = 200
 
 
+#: how :func:`extrapolate_curve` turns the converged fits into one prediction
+COMBINE_RULES = ("median", "best")
+
+
 def extrapolate_curve(
     values: np.ndarray,
     target_epoch: int,
     families: Sequence[str] | None = None,
     limits: tuple[float, float] = (-math.inf, math.inf),
-) -> tuple[float, str | None]:
+    combine: str = "median",
+) -> tuple[float, tuple[str, ...]]:
     """Fit each family to one oriented curve (epochs 1..e) and predict epoch ``target_epoch``.
 
-    Returns (prediction, family name) of the fit with the smallest residual sum of squares, or
-    (last value, None) when no family converges. The asymptote ``c`` is kept within ``limits``.
-    Fitting happens on a scale where the observed curve spans 1, so the bounds are unit-free.
+    Returns (prediction, names of the families it rests on): the median of the converged fits'
+    predictions (``combine="median"``) or the prediction of the fit with the smallest residual
+    sum of squares (``"best"``); (last value, ()) when no family converges. The asymptote ``c``
+    is kept within ``limits``. Fitting happens on a scale where the observed curve spans 1, so
+    the bounds are unit-free.
     """
+    if combine not in COMBINE_RULES:
+        raise OmniError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
     y = np.asarray(values, dtype=float)
     last = float(y[-1])
     span = float(np.ptp(y))
     if span == 0.0 or len(y) < 3:
-        return last, None
+        return last, ()
     t = np.arange(1, len(y) + 1, dtype=float)
     y_n = (y - last) / span
     c_low, c_high = ((v - last) / span for v in limits)
-    best: tuple[float, float, str] | None = None
+    fits: dict[str, tuple[float, float]] = {}  # name -> (rss, prediction), normalised units
     for name in families or CURVE_FAMILIES:
         family = CURVE_FAMILIES[name]
         if len(y) <= family.num_params:
@@ -214,13 +226,14 @@ def extrapolate_curve(
                 pred = float(family.func(float(target_epoch), *params))
         except (RuntimeError, ValueError):
             continue
-        if not (math.isfinite(rss) and math.isfinite(pred)):
-            continue
-        if best is None or rss < best[0]:
-            best = (rss, pred, name)
-    if best is None:
-        return last, None
-    return last + span * best[1], best[2]
+        if math.isfinite(rss) and math.isfinite(pred):
+            fits[name] = (rss, pred)
+    if not fits:
+        return last, ()
+    if combine == "best":
+        name = min(fits, key=lambda n: fits[n][0])
+        return last + span * fits[name][1], (name,)
+    return last + span * float(np.median([pred for _, pred in fits.values()])), tuple(fits)
 
 
 # ---------------------------------------------------------------------- statistics registry
@@ -277,8 +290,8 @@ def _extrapolate(y: np.ndarray, ctx: StatContext) -> np.ndarray:
     out = np.empty(len(y))
     fallbacks = 0
     for row, values in enumerate(y):
-        out[row], family = extrapolate_curve(values, ctx.target_epoch, limits=ctx.limits)
-        fallbacks += family is None
+        out[row], used = extrapolate_curve(values, ctx.target_epoch, limits=ctx.limits)
+        fallbacks += not used
     if fallbacks:
         logger.info(
             "%s: no curve family converged for %d of %d rows at e=%d; used the last value",

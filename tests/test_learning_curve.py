@@ -122,14 +122,32 @@ def test_registry_lists_paper_statistics():
 def test_extrapolation_recovers_pow3_asymptote():
     t = np.arange(1, 21, dtype=float)
     y = 90.0 - 60.0 * t**-0.7
-    value, family = extrapolate_curve(y, 10_000)
-    assert family is not None
+    value, family = extrapolate_curve(y, 10_000, combine="best")
+    assert family == ("pow3",)
     assert value == pytest.approx(90.0 - 60.0 * 10_000**-0.7, abs=0.05)
     # through curve_features, on a loss (oriented: -loss rises towards 0)
     loss = 0.2 + 2.0 * t**-0.5
     X, names = curve_features({"train_loss": loss[None, :]}, 20, ["extrapolate"], target_epoch=400)
     assert names == ["train_loss:extrapolate"]
-    assert -X[0, 0] == pytest.approx(0.2 + 2.0 * 400**-0.5, abs=0.01)
+    # the default median rule, on the oriented curve, still below the last loss seen
+    assert X[0, 0] == pytest.approx(extrapolate_curve(-loss, 400)[0])
+    assert -X[0, 0] < loss[-1]
+
+
+def test_median_rule_is_not_decided_by_the_most_flexible_fit():
+    rng = np.random.default_rng(0)
+    t = np.arange(1, 8, dtype=float)
+    y = 60.0 - 30.0 * np.exp(-0.4 * t) + rng.normal(0.0, 0.8, len(t))  # short and noisy
+    value, used = extrapolate_curve(y, 200)
+    alone = {name: extrapolate_curve(y, 200, families=[name])[0] for name in used}
+    assert len(used) >= 3
+    assert value == pytest.approx(np.median(list(alone.values())))
+    # the median sits inside the families' spread, wherever the best-RSS family lands
+    assert min(alone.values()) <= value <= max(alone.values())
+    best, (name,) = extrapolate_curve(y, 200, combine="best")
+    assert best == pytest.approx(alone[name])
+    with pytest.raises(OmniError, match="combine"):
+        extrapolate_curve(y, 200, combine="mean")
 
 
 def test_extrapolation_falls_back_to_last_value(caplog):
