@@ -20,6 +20,17 @@ from features.errors import InvalidInputError
 #: picks one (``np.inf``, allowed as a power or in ``powers``, takes the strongest column alone)
 AUTO_POWERS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
+#: how ``power="auto"`` turns the held-out scores of the powers into a choice: ``"best"`` the
+#: highest score; ``"one-se"`` the sharpest power within one standard error of the best (the
+#: one-standard-error rule of Breiman et al.: prefer the simpler model, here the one relying on
+#: fewer columns, when the data cannot tell them apart)
+SELECT_RULES = ("best", "one-se")
+
+
+def kendall_null_se(n: int) -> float:
+    """Standard error of Kendall's tau between ``n`` independent rankings (no ties)."""
+    return float(np.sqrt(2.0 * (2 * n + 5) / (9.0 * n * (n - 1)))) if n > 1 else float("inf")
+
 
 def _column_taus(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     taus = np.zeros(X.shape[1])
@@ -87,6 +98,8 @@ class RankEnsemblePredictor(BasePredictor):
     ``power="auto"``: the power of ``powers`` (default :data:`AUTO_POWERS`) whose weights rank held-out
     architectures best, by ``cv``-fold cross-validation on the training set (the held-out
     ranks of all folds pooled into one Kendall tau, ``repeats`` fold draws averaged).
+    ``select``: :data:`SELECT_RULES` -- the best score, or the one-standard-error rule (the
+    sharpest power whose score is within Kendall tau's standard error for n pairs of the best).
     ``min_abs_tau``: columns whose train tau is weaker are dropped (all kept if none pass).
     ``nonnegative``: indices of columns that may not get a negative weight (predictions of other
     models: a negative tau on a few architectures is noise, not a reason to invert them).
@@ -105,11 +118,13 @@ class RankEnsemblePredictor(BasePredictor):
         repeats: int = 3,
         nonnegative: tuple[int, ...] = (),
         powers: tuple[float, ...] = AUTO_POWERS,
+        select: str = "best",
         random_state: int | None = None,
     ) -> None:
         self.min_abs_tau = min_abs_tau
         self.power = power
         self.powers = powers
+        self.select = select
         self.cv = cv
         self.repeats = repeats
         self.nonnegative = nonnegative
@@ -130,11 +145,13 @@ class RankEnsemblePredictor(BasePredictor):
         return self
 
     def _choose_power(self, X: np.ndarray, y: np.ndarray) -> float:
-        """The power whose pooled held-out Kendall tau is highest (ties: the smaller power)."""
+        """The power ``select`` picks from the pooled held-out Kendall taus (ties: the smaller)."""
         n_splits = min(int(self.cv), len(y))
         powers = tuple(float(p) for p in self.powers)
         if not powers or any(np.isnan(p) or p < 0 for p in powers):
             raise InvalidInputError(f"powers must be non-negative numbers, got {self.powers!r}")
+        if self.select not in SELECT_RULES:
+            raise InvalidInputError(f"select must be one of {SELECT_RULES}, got {self.select!r}")
         if n_splits < 2:
             return powers[0]
         scores = np.zeros(len(powers))
@@ -150,7 +167,11 @@ class RankEnsemblePredictor(BasePredictor):
             for p in range(len(powers)):
                 tau = stats.kendalltau(held[:, p], y)[0]
                 scores[p] += 0.0 if not np.isfinite(tau) else tau
-        return powers[int(np.argmax(scores))]
+        scores /= max(int(self.repeats), 1)
+        if self.select == "best":
+            return powers[int(np.argmax(scores))]
+        near = scores >= scores.max() - kendall_null_se(len(y))
+        return max(p for p, ok in zip(powers, near, strict=True) if ok)
 
     def predict(self, X) -> np.ndarray:
         X = self._validate_predict(X)

@@ -4,7 +4,8 @@
 
 The protocol of ``nlp_lc.py`` (43 test classes, n = 20 and 50, 10 seeds) for variants of the
 composite that differ from ``omni@e`` in one or two choices: the rank meta-model may pick the
-single strongest input (``inf`` among its powers), more curve statistics (LCE; the shape of the
+single strongest input (``inf`` among its powers) and choose its power by the
+one-standard-error rule (``select="one-se"``), more curve statistics (LCE; the shape of the
 validation curve: best, window mean, slope), a ridge base model over the low-fidelity columns
 (the one learner that extrapolates), the curve statistics without the graph features, and the
 ridge model alone. Each (variant, fidelity) is cached under runs/nlp_composite_variants/
@@ -42,12 +43,15 @@ SHAPE = (
 )
 LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate")
 WITH_INF = {"power": "auto", "powers": (*AUTO_POWERS, np.inf)}
+ONE_SE = {**WITH_INF, "select": "one-se"}
 #: name -> (architecture groups, curve statistics, base predictors, rank meta parameters);
 #: base predictors ``None``: the ridge model alone, no stack
 VARIANTS = {
     "omni": (("graph",), COMPOSITE_LC_STATISTICS, STACK, DEFAULT_PARAMS["meta_params"]),
     "omni+inf": (("graph",), COMPOSITE_LC_STATISTICS, STACK, WITH_INF),
     "omni+inf+lce": (("graph",), LCE, STACK, WITH_INF),
+    "omni+inf+one-se": (("graph",), COMPOSITE_LC_STATISTICS, STACK, ONE_SE),
+    "omni+inf+one-se+lce": (("graph",), LCE, STACK, ONE_SE),
     "omni+inf+ridge": (("graph",), COMPOSITE_LC_STATISTICS, (*STACK, "ridge@fidelity"), WITH_INF),
     "omni+inf+shape+ridge": (("graph",), SHAPE, (*STACK, "ridge@fidelity"), WITH_INF),
     "omni+inf+shape+lce+ridge": (

@@ -270,6 +270,8 @@ class OmniPredictor(BasePredictor):
             chosen = {"power": params.pop("power", RANK_META_POWER)}
             if "powers" in params:
                 chosen["powers"] = tuple(params.pop("powers"))
+            if "select" in params:
+                chosen["select"] = params.pop("select")
             return RankEnsemblePredictor(random_state=rs, **chosen), params
         if self.meta == "ridge":
             return linear_model(), params

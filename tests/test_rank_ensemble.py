@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 from sklearn.utils.estimator_checks import check_estimator
 
-from base_predictors.rank_ensemble import AUTO_POWERS, RankEnsemblePredictor
+from base_predictors.rank_ensemble import AUTO_POWERS, RankEnsemblePredictor, kendall_null_se
 from features.errors import InvalidInputError
 
 
@@ -105,3 +105,27 @@ def test_auto_power_chooses_among_the_given_powers_only():
     assert model.power_ == np.inf
     with pytest.raises(InvalidInputError, match="powers"):
         RankEnsemblePredictor(power="auto", powers=(-1.0,)).fit(X, y)
+
+
+@pytest.mark.parametrize("make", [one_good_column, split_signal])
+def test_one_se_rule_sharpens_the_power_but_still_mixes_a_split_signal(make):
+    rng = np.random.default_rng(2)
+    X, y = make(60, rng)
+    Xt, yt = make(500, rng)
+    powers = (*AUTO_POWERS, np.inf)
+    best = RankEnsemblePredictor(power="auto", powers=powers, random_state=0).fit(X, y)
+    one_se = RankEnsemblePredictor(power="auto", powers=powers, select="one-se", random_state=0)
+    one_se.fit(X, y)
+    assert one_se.power_ >= best.power_
+    if make is split_signal:  # one column alone is far worse than the mix: not within one SE
+        assert one_se.power_ < 16
+        alone = RankEnsemblePredictor(power=np.inf).fit(X, y)
+        tau = stats.kendalltau(yt, one_se.predict(Xt))[0]
+        assert tau > stats.kendalltau(yt, alone.predict(Xt))[0] + 0.2
+    with pytest.raises(InvalidInputError, match="select"):
+        RankEnsemblePredictor(power="auto", select="smallest").fit(X, y)
+
+
+def test_kendall_null_se():
+    assert kendall_null_se(10) == pytest.approx(np.sqrt(2 * 25 / (9 * 10 * 9)))
+    assert kendall_null_se(1) == np.inf
