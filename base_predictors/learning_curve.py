@@ -8,8 +8,9 @@ orients every statistic so that higher means better -- no sign is flipped here.
   stopping, the study's baseline; ``lc:val_metric:last@e``);
 - :class:`SoTLEPredictor` -- minus the training loss summed over the last epoch, SoTL-E
   (Ru et al., "Speedy Performance Estimation for NAS", NeurIPS 2021; ``lc:sotl_e@e``);
-- :class:`LCExtrapolationPredictor` -- the final accuracy extrapolated by parametric curves
-  (the median of the converged families' predictions) (Domhan, Springenberg & Hutter, IJCAI 2015; ``lc:val_metric:extrapolate@e``).
+- :class:`LCExtrapolationPredictor` -- the final accuracy extrapolated by parametric curves,
+  the median of the converged families' predictions (Domhan, Springenberg & Hutter, IJCAI
+  2015; ``lc:val_metric:extrapolate@e``).
 """
 
 from __future__ import annotations

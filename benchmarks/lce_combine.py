@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 from _common import RESULTS, default_data_dir
+from nlp_lc import LOGS
 from scipy.stats import kendalltau
 
 from features.errors import OmniError
@@ -33,7 +34,7 @@ from omni.data import load_benchmark
 from omni.reporting import format_table, write_json
 
 SOURCES = {
-    "nlp": ("spaces/nas_bench_nlp_wikitext2_logs", "val_loss", (3, 5, 10, 20)),
+    "nlp": (LOGS, "val_loss", (3, 5, 10, 20)),
     "nb201-cifar10-lc200": ("nb201/nb201_cifar10_lc200.json", "val_acc", (5, 10, 25, 50)),
     "nb201-digits": (None, "val_acc", (2, 3, 5, 8)),
 }
