@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,3 +33,31 @@ def low_fidelity_groups(bench) -> list[str]:
     from omni.feature_groups import lc_groups
 
     return low_fidelity_columns(bench) + lc_groups(bench)
+
+
+def cached_evaluate(
+    part: Path,
+    make: Callable[[], tuple[object, list]],
+    sizes: Sequence[int],
+    test_size: int,
+    seeds: int,
+    **tags,
+) -> list[dict]:
+    """Records of ``omni.evaluation.evaluate`` for ``make() -> (benchmark, specs)`` on seeds
+    0..``seeds``-1, each tagged with ``tags``; kept in ``part`` and read back on a rerun."""
+    from omni.evaluation import evaluate
+    from omni.reporting import write_json
+
+    if part.exists():
+        return json.loads(part.read_text())
+    start = time.perf_counter()
+    bench, specs = make()
+    recs = evaluate(
+        bench, specs, list(sizes), test_size=test_size, seeds=range(seeds), progress=False
+    )
+    for r in recs:
+        r.update(tags)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    write_json(part, recs)
+    print(f"{part.stem}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return recs

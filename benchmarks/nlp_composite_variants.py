@@ -5,27 +5,26 @@
 The protocol of ``nlp_lc.py`` (43 test classes, n = 20 and 50, 10 seeds) for variants of the
 composite that differ from ``omni@e`` in one or two choices: the rank meta-model may pick the
 single strongest input (``inf`` among its powers) and choose its power by the
-one-standard-error rule (``select="one-se"``), more curve statistics (LCE; the shape of the
-validation curve: best, window mean, slope), a ridge base model over the low-fidelity columns
-(the one learner that extrapolates), the curve statistics without the graph features, and the
-ridge model alone. Each (variant, fidelity) is cached under runs/nlp_composite_variants/
-(resumable). Writes benchmarks/results/nlp_composite_variants.json.
+one-standard-error rule (``select="one-se"``), more curve statistics (LCE, of the validation
+and of the training curve; the shape of the validation curve: best, window mean, slope), a
+ridge base model over the low-fidelity columns (the one learner that extrapolates), the curve
+statistics without the graph features, and the ridge model alone. Each (variant, fidelity)
+is cached under runs/nlp_composite_variants/ (resumable). Writes
+benchmarks/results/nlp_composite_variants.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 
 import numpy as np
-from _common import REPO, RESULTS, default_data_dir
+from _common import REPO, RESULTS, cached_evaluate, default_data_dir
 from nlp_lc import LOGS
 
 from base_predictors.rank_ensemble import AUTO_POWERS
 from omni.data import load_benchmark
-from omni.evaluation import evaluate, summarize
+from omni.evaluation import summarize
 from omni.featurizer import Featurizer
 from omni.predictor import OmniPredictor, linear_model
 from omni.predictors import COMPOSITE_LC_STATISTICS, PredictorSpec
@@ -60,6 +59,7 @@ VARIANTS = {
         (*STACK, "ridge@fidelity"),
         WITH_INF,
     ),
+    "omni+inf+lce+train-lce": (("graph",), (*LCE, "train:extrapolate"), STACK, WITH_INF),
     "curves-only+inf+lce": ((), LCE, STACK, WITH_INF),
     "ridge(shape)": ((), SHAPE[1:], None, None),
 }
@@ -93,22 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(VARIANTS))
     if unknown:
         p.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
-    PARTS.mkdir(parents=True, exist_ok=True)
     records = []
     for e in (int(x) for x in args.fidelities.split(",")):
         for name in names:
-            part = PARTS / f"{name}_e{e}_s{args.seeds}.json"
-            if not part.exists():
-                start = time.perf_counter()
-                recs = evaluate(
-                    bench, [spec(bench, name, e)], [20, 50], test_size=43,
-                    seeds=range(args.seeds), progress=False,
-                )  # fmt: skip
-                for r in recs:
-                    r.update(fidelity=e, variant=name)
-                write_json(part, recs)
-                print(f"{name}@{e}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
-            records += json.loads(part.read_text())
+            records += cached_evaluate(
+                PARTS / f"{name}_e{e}_s{args.seeds}.json",
+                lambda e=e, name=name: (bench, [spec(bench, name, e)]),
+                (20, 50), 43, args.seeds, fidelity=e, variant=name,
+            )  # fmt: skip
     summary = summarize(records)
     print(format_table(summary, ["predictor", "train_size", "mean", "std"]))
     command = "python benchmarks/nlp_composite_variants.py " + " ".join(

@@ -15,16 +15,14 @@ benchmarks/results/nlp_lc.json and nlp_lc_e<e>.png.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 
 import numpy as np
-from _common import REPO, RESULTS, default_data_dir
+from _common import REPO, RESULTS, cached_evaluate, default_data_dir
 
 from features.learning_curve import fidelity_seconds
 from omni.data import load_benchmark
-from omni.evaluation import evaluate, summarize
+from omni.evaluation import summarize
 from omni.evaluation.splits import class_groups
 from omni.predictors import resolve
 from omni.reporting import format_table, plot_kt_vs_train_size, write_json
@@ -47,20 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     bench = load_benchmark(f"{args.data_dir}/{LOGS}")
     sizes = [int(s) for s in args.train_sizes.split(",")]
     fidelities = [int(e) for e in args.fidelities.split(",")]
-    PARTS.mkdir(parents=True, exist_ok=True)
     records, costs = [], {}
     for e in fidelities:
         part = PARTS / f"e{e}_s{args.seeds}_t{args.test_size}_{'-'.join(map(str, sizes))}.json"
-        if part.exists():
-            recs = json.loads(part.read_text())
-        else:
-            start = time.perf_counter()
-            specs = resolve(bench, [f"{name}@{e}" for name in PREDICTORS])
-            recs = evaluate(bench, specs, sizes, test_size=args.test_size, seeds=range(args.seeds))
-            for r in recs:
-                r["fidelity"] = e
-            write_json(part, recs)
-            print(f"fidelity {e}: {time.perf_counter() - start:.0f} s")
+        make = lambda e=e: (bench, resolve(bench, [f"{name}@{e}" for name in PREDICTORS]))  # noqa: E731
+        recs = cached_evaluate(part, make, sizes, args.test_size, args.seeds, fidelity=e)
         records += recs
         secs = fidelity_seconds(e, bench.epoch_seconds)
         costs[e] = {"median_seconds": float(np.median(secs)), "mean_seconds": float(secs.mean())}

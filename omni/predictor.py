@@ -69,6 +69,8 @@ BASE_KINDS = {
         with_second=False,
         random_state=rs,
     ),
+    # the registry's full-strength pairwise predictor (about 2x the stack's fit time)
+    "pairwise-full": lambda rs: PairwisePredictor(random_state=rs),
     "rf": lambda rs: RandomForestPredictor(random_state=rs, **STACK_FOREST),
     # the hybrid BNN; a proxy that failed on some architectures is imputed for it
     "bnn": lambda rs: make_pipeline(

@@ -1,0 +1,97 @@
+"""Which base predictors should the composite stack? Alternative stacks against the singles.
+
+    python benchmarks/stack_members.py [--data-dir ../shared/data] [--seeds 10] [--jobs 2]
+
+On the published files of NB101 and DARTS (graph features + every proxy, the
+``zero-cost-all`` budget of ``omni_bench.py``; canonical uniform splits, test 200, seeds
+0..N-1), the composite with its default stack and with stacks that hold the full-strength
+pairwise predictor (``pairwise-full``, the registry's ``pairwise-graf``) with fewer, stronger
+partners, beside the strongest single predictors over the same inputs. The question is the
+CNN-spaces issue's "OMNI >= the best single predictor": whether the rank meta-model, fitted on
+out-of-fold predictions of 20-100 architectures, can tell its best member from the rest.
+Each (space, stack) is cached under runs/stack_members/ (resumable).
+Writes benchmarks/results/stack_members.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from _common import REPO, RESULTS, cached_evaluate, default_data_dir
+from joblib import Parallel, delayed
+
+from omni.data import load_benchmark
+from omni.evaluation import summarize
+from omni.featurizer import Featurizer
+from omni.predictor import OmniPredictor
+from omni.predictors import PredictorSpec, resolve
+from omni.reporting import format_table, write_json
+from omni.tuning import DEFAULT_PARAMS
+
+PARTS = REPO / "runs" / "stack_members"
+GROUPS = ("graph", "zc:*")
+#: name -> the stack's base predictors (the rank meta-model, its default, over each)
+STACKS = {
+    "omni": tuple(DEFAULT_PARAMS["base_predictors"]),
+    "omni[pairwise-full,rf]": ("pairwise-full@all", "rf@all"),
+    "omni[pairwise-full,pairwise]": ("pairwise-full@all", "pairwise@all"),
+    "omni[pairwise-full,xgb-rank,rf]": ("pairwise-full@all", "xgb-rank@all", "rf@all"),
+}
+SINGLES = ("pairwise-graf", "rf-graf")
+#: space -> (file under the data dir, train sizes)
+SPACES = {
+    "nb101": ("spaces/zc_nasbench101.json", (20, 50, 90)),
+    "darts": ("spaces/zc_nasbench301.json", (20, 100)),
+}
+
+
+def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
+    """One stack (or single predictor) on one space, cached."""
+    path, sizes = SPACES[space]
+
+    def make():
+        bench = load_benchmark(f"{data_dir}/{path}")
+        if name not in STACKS:
+            return bench, resolve(bench, [name])
+        columns = Featurizer.for_table(bench, GROUPS).columns_
+        params = {**DEFAULT_PARAMS, "base_predictors": list(STACKS[name])}
+        factory = lambda rs: OmniPredictor(columns=columns, random_state=rs, **params)  # noqa: E731
+        return bench, [PredictorSpec(name, "composite", GROUPS, factory)]
+
+    part = PARTS / f"{space}_{name}_s{seeds}.json"
+    return cached_evaluate(part, make, sizes, 200, seeds, space=space)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=str(default_data_dir()))
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--spaces", default=",".join(SPACES))
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--out", default=str(RESULTS / "stack_members.json"))
+    args = p.parse_args(argv)
+    spaces = args.spaces.split(",")
+    unknown = sorted(set(spaces) - set(SPACES))
+    if unknown:
+        p.error(f"unknown spaces {unknown}; known: {list(SPACES)}")
+    parts = Parallel(n_jobs=args.jobs)(
+        delayed(run_part)(args.data_dir, space, name, args.seeds)
+        for space in spaces
+        for name in (*STACKS, *SINGLES)
+    )
+    records = [r for part in parts for r in part]
+    summary = []
+    for space in spaces:
+        rows = summarize([r for r in records if r["space"] == space])
+        summary += [{"space": space, **row} for row in rows]
+    print(format_table(summary, ["space", "predictor", "train_size", "mean", "std"]))
+    command = "python benchmarks/stack_members.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    write_json(args.out, {"command": command, "summary": summary, "records": records})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
