@@ -17,11 +17,11 @@ import numpy as np
 from features.errors import OmniError
 from features.learning_curve import orientation
 from omni.data.benchmark import Benchmark
-from omni.nas.oracle import TabularOracle
+from omni.nas.oracle import ArchLookup, TabularOracle
 from omni.spaces.base import Arch
 
 
-class MultiFidelityOracle:
+class MultiFidelityOracle(ArchLookup):
     """Per-epoch curves of ``bench`` with a ledger of epochs and seconds trained.
 
     ``metric``: the curve that ranks runs (higher = better, e.g. ``val_acc``); its last epoch
@@ -86,17 +86,10 @@ class MultiFidelityOracle:
         row = self.tabular.row(arch)
         return row if row is not None and self._finite[row] else None
 
-    def contains(self, arch: Arch | str) -> bool:
-        """True when :meth:`train` can answer for ``arch`` (use it as a candidate filter)."""
-        return self.row(arch) is not None
-
-    def __contains__(self, arch: object) -> bool:
-        return isinstance(arch, str | tuple) and self.contains(arch)
-
     @property
     def optimum(self) -> float:
         """The best full-fidelity score in the table (the regret reference)."""
-        rows = [r for r in self.tabular._exact.values() if self._finite[r]]
+        rows = [r for r in self.tabular.rows if self._finite[r]]
         return float(np.max(self.bench.curves[self.metric][rows, -1]))
 
     def epochs_trained(self, arch: Arch | str) -> int:

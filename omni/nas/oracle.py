@@ -32,7 +32,21 @@ MIN_NEIGHBOUR_COVERAGE = 0.5
 COVERAGE_SAMPLE = 50
 
 
-class TabularOracle:
+class ArchLookup:
+    """Membership by table row: a subclass's ``row(arch)`` (None: cannot answer) decides."""
+
+    def row(self, arch: Arch | str) -> int | None:
+        raise NotImplementedError
+
+    def contains(self, arch: Arch | str) -> bool:
+        """True when the oracle can answer for ``arch`` (use it as a candidate filter)."""
+        return self.row(arch) is not None
+
+    def __contains__(self, arch: object) -> bool:
+        return isinstance(arch, str | tuple) and self.contains(arch)
+
+
+class TabularOracle(ArchLookup):
     """Accuracy look-ups on ``bench`` with a cost ledger.
 
     ``train_seconds``: assumed seconds of one training where the table has none (``None``: one
@@ -103,17 +117,16 @@ class TabularOracle:
             row = self._canonical.get(self.space.key(parsed))
         return row
 
-    def contains(self, arch: Arch | str) -> bool:
-        """True when :meth:`query` can answer for ``arch`` (use it as a candidate filter)."""
-        return self.row(arch) is not None
-
-    def __contains__(self, arch: object) -> bool:
-        return isinstance(arch, str | tuple) and self.contains(arch)
+    @property
+    def rows(self) -> list[int]:
+        """The table rows the oracle answers with (finite target; one per distinct pruned
+        architecture)."""
+        return list(self._exact.values())
 
     @property
     def optimum(self) -> float:
         """The best accuracy the table holds (the regret reference)."""
-        return float(np.nanmax(self.bench.target[list(self._exact.values())]))
+        return float(np.nanmax(self.bench.target[self.rows]))
 
     @property
     def has_train_seconds(self) -> bool:
