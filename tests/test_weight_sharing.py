@@ -211,6 +211,7 @@ def test_attached_scores_are_the_ws_group_with_its_costs(ws_bench):
     assert group == "ws:spos-s0" and expand_groups(bench, ["ws:*"]) == [group]
     X, columns = feature_matrix(bench, ["onehot", "ws:*"])
     assert columns[-1] == group and np.array_equal(X[:, -1], bench.ws["spos-s0"])
+    assert "ws=['spos-s0']" in repr(bench)
     assert np.all((X[:, -1] >= 0) & (X[:, -1] <= 100))
     secs = bench.ws_seconds["spos-s0"]
     assert np.all(secs > 0) and group_query_seconds(bench, group) == np.median(secs)

@@ -109,7 +109,8 @@ class Benchmark:
     def __repr__(self) -> str:
         return (
             f"Benchmark(space={self.space!r}, dataset={self.dataset!r}, n={len(self)}, "
-            f"proxies={sorted(self.zc)}, curves={sorted(self.curves)}, extra={sorted(self.extra)})"
+            f"proxies={sorted(self.zc)}, curves={sorted(self.curves)}, extra={sorted(self.extra)}"
+            + (f", ws={sorted(self.ws)})" if self.ws else ")")
         )
 
     @property
