@@ -249,10 +249,16 @@ def plan_init_seconds(
     """One-off seconds of a predictor reading ``names`` fitted on the architectures ``rows``,
     its own fitting time aside: training them (for a predictor that needs trained
     architectures), their features, and the groups' one-off costs (a supernet). Unrecorded
-    costs count as 0, as in :func:`groups_query_seconds`."""
+    costs count as 0, as in :func:`groups_query_seconds`.
+
+    A full training run passes through every partial one, so where the training time of
+    every row is recorded, learning-curve groups add nothing on top of it."""
     rows = np.asarray(rows, dtype=int)
     once = groups_init_seconds(bench, names)
     if not needs_training:
         return once
-    training = float(np.nansum(bench.train_seconds[rows]))
+    train_seconds = bench.train_seconds[rows]
+    if len(rows) and np.isfinite(train_seconds).all():
+        names = [g for g in expand_groups(bench, names) if not g.startswith("lc:")]
+    training = float(np.nansum(train_seconds))
     return training + groups_query_seconds(bench, names, rows) * len(rows) + once

@@ -6,6 +6,7 @@ import pytest
 from omni.cli import main
 from omni.data import load_benchmark
 from omni.data.loading import BUILTIN, builtin_path
+from omni.feature_groups import plan_init_seconds
 
 
 @pytest.fixture
@@ -61,3 +62,13 @@ def test_builtin_benchmark_is_shipped_and_sound():
     assert np.isfinite(bench.target).all() and np.ptp(bench.target) > 10
     assert bench.curves["val_acc"].shape[1] == bench.num_epochs
     assert np.isfinite(bench.epoch_seconds).all()
+
+
+def test_fully_trained_architectures_pay_nothing_more_for_their_curves(curved_bench):
+    """Training 10 architectures (6 s each) passes through their 3-epoch curves; a proxy still
+    costs extra. Without recorded training times, the curves' own seconds are all we know."""
+    rows, groups = np.arange(10), ["lc:sotl@3", "zc:jacov"]
+    assert plan_init_seconds(curved_bench, groups, rows) == pytest.approx(10 * (6.0 + 0.01))
+    curved_bench.train_seconds[3] = np.nan
+    assert plan_init_seconds(curved_bench, groups, rows) == pytest.approx(9 * 6.0 + 10 * 1.51)
+    assert plan_init_seconds(curved_bench, groups, rows, needs_training=False) == 0.0
