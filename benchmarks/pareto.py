@@ -418,8 +418,10 @@ def main(argv: list[str] | None = None) -> int:
             "; query_seconds = feature seconds per architecture + predict time per architecture"
         ),
     }
-    if previous is not None:  # --only: the earlier run's settings, and what was rerun
-        meta = {**previous, "rerun": {"predictors": args.only.split(","), **meta}}
+    if previous is not None:  # --only: the earlier run's settings, and every rerun since
+        reruns = previous.get("reruns", []) + ([previous["rerun"]] if "rerun" in previous else [])
+        kept = {k: v for k, v in previous.items() if k not in ("rerun", "reruns")}
+        meta = {**kept, "reruns": [*reruns, {"predictors": args.only.split(","), **meta}]}
     out = write_json(
         args.out,
         {"meta": meta, "summary": summary, "calibration": cal, "records": records},

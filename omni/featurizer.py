@@ -153,18 +153,18 @@ class Featurizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "groups_")
         if isinstance(archs, str):
             raise OmniError("transform takes a list of architectures, not one string")
-        space = self._space()
-        parsed = [space.coerce(a) for a in archs]
-        if not parsed:
+        archs = list(archs)
+        if not archs:
             return np.empty((0, len(self.columns_)))
-        rows = self.table_rows(parsed)
-        X = np.full((len(parsed), len(self.columns_)), np.nan)
+        rows = self.table_rows(archs)
+        X = np.full((len(archs), len(self.columns_)), np.nan)
         held = [k for k, r in enumerate(rows) if r is not None]
         if held:
             X[held] = self.transform_rows([rows[k] for k in held])
         missing = [k for k, r in enumerate(rows) if r is None]
         if missing:
-            X[missing] = self._computed([parsed[k] for k in missing])
+            space = self._space()
+            X[missing] = self._computed([space.coerce(archs[k]) for k in missing])
         return X
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
@@ -183,14 +183,17 @@ class Featurizer(TransformerMixin, BaseEstimator):
 
     def table_rows(self, archs: Sequence[Any]) -> list[int | None]:
         """The table row answering for each architecture (None: the table lacks it): the row
-        of the same string, else of the same isomorphism class."""
+        of the same string, else of the same isomorphism class. A string the table holds
+        verbatim is answered without parsing it (a search asks for thousands)."""
         if self.table is None:
             return [None] * len(archs)
         space = self._space()
         exact = self._index("exact", lambda text: text)
         out: list[int | None] = []
         for arch in archs:
-            row = exact.get(space.to_str(space.coerce(arch)))
+            row = exact.get(arch) if isinstance(arch, str) else None
+            if row is None:
+                row = exact.get(space.to_str(space.coerce(arch)))
             if row is None:
                 row = self._index("canonical", space.key).get(space.key(arch))
             out.append(row)
