@@ -177,32 +177,26 @@ MAX_FIT_EVALUATIONS = 200
 COMBINE_RULES = ("median", "best")
 
 
-def extrapolate_curve(
+def fit_curve_families(
     values: np.ndarray,
     target_epoch: int,
     families: Sequence[str] | None = None,
     limits: tuple[float, float] = (-math.inf, math.inf),
-    combine: str = "median",
-) -> tuple[float, tuple[str, ...]]:
-    """Fit each family to one oriented curve (epochs 1..e) and predict epoch ``target_epoch``.
-
-    Returns (prediction, names of the families it rests on): the median of the converged fits'
-    predictions (``combine="median"``) or the prediction of the fit with the smallest residual
-    sum of squares (``"best"``); (last value, ()) when no family converges. The asymptote ``c``
-    is kept within ``limits``. Fitting happens on a scale where the observed curve spans 1, so
-    the bounds are unit-free.
-    """
-    if combine not in COMBINE_RULES:
-        raise OmniError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
+) -> dict[str, tuple[float, float]]:
+    """Fit each family to one oriented curve (epochs 1..e): ``name -> (residual sum of squares,
+    prediction at epoch target_epoch)`` for the fits that converge (none for a flat curve or
+    fewer than 3 epochs). The asymptote ``c`` is kept within ``limits``. Fitting happens on a
+    scale where the observed curve spans 1, so the bounds are unit-free and the residuals of
+    one curve's families compare."""
     y = np.asarray(values, dtype=float)
     last = float(y[-1])
     span = float(np.ptp(y))
     if span == 0.0 or len(y) < 3:
-        return last, ()
+        return {}
     t = np.arange(1, len(y) + 1, dtype=float)
     y_n = (y - last) / span
     c_low, c_high = ((v - last) / span for v in limits)
-    fits: dict[str, tuple[float, float]] = {}  # name -> (rss, prediction), normalised units
+    fits: dict[str, tuple[float, float]] = {}
     for name in families or CURVE_FAMILIES:
         family = CURVE_FAMILIES[name]
         if len(y) <= family.num_params:
@@ -227,13 +221,40 @@ def extrapolate_curve(
         except (RuntimeError, ValueError):
             continue
         if math.isfinite(rss) and math.isfinite(pred):
-            fits[name] = (rss, pred)
+            fits[name] = (rss, last + span * pred)
+    return fits
+
+
+def combine_fits(
+    fits: dict[str, tuple[float, float]], last: float, combine: str = "median"
+) -> tuple[float, tuple[str, ...]]:
+    """One prediction from :func:`fit_curve_families`' fits: the median of their predictions
+    (``"median"``) or the prediction of the smallest residual (``"best"``); ``(last, ())``
+    when nothing converged."""
+    if combine not in COMBINE_RULES:
+        raise OmniError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
     if not fits:
-        return last, ()
+        return float(last), ()
     if combine == "best":
         name = min(fits, key=lambda n: fits[n][0])
-        return last + span * fits[name][1], (name,)
-    return last + span * float(np.median([pred for _, pred in fits.values()])), tuple(fits)
+        return fits[name][1], (name,)
+    return float(np.median([pred for _, pred in fits.values()])), tuple(fits)
+
+
+def extrapolate_curve(
+    values: np.ndarray,
+    target_epoch: int,
+    families: Sequence[str] | None = None,
+    limits: tuple[float, float] = (-math.inf, math.inf),
+    combine: str = "median",
+) -> tuple[float, tuple[str, ...]]:
+    """Predict epoch ``target_epoch`` of one oriented curve: its families' fits
+    (:func:`fit_curve_families`) combined by ``combine`` (:func:`combine_fits`). Returns
+    (prediction, names of the families it rests on); (last value, ()) when none converges."""
+    if combine not in COMBINE_RULES:
+        raise OmniError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
+    fits = fit_curve_families(values, target_epoch, families, limits)
+    return combine_fits(fits, float(np.asarray(values, dtype=float)[-1]), combine)
 
 
 # ---------------------------------------------------------------------- statistics registry

@@ -7,11 +7,15 @@ import pytest
 
 from features.errors import OmniError
 from features.learning_curve import (
+    COMBINE_RULES,
+    CURVE_FAMILIES,
     PAPER_STATISTICS,
     STATISTICS,
+    combine_fits,
     curve_features,
     extrapolate_curve,
     fidelity_seconds,
+    fit_curve_families,
     orientation,
 )
 
@@ -148,6 +152,23 @@ def test_median_rule_is_not_decided_by_the_most_flexible_fit():
     assert best == pytest.approx(alone[name])
     with pytest.raises(OmniError, match="combine"):
         extrapolate_curve(y, 200, combine="mean")
+
+
+def test_one_fit_per_family_serves_every_rule():
+    """The families' fits, made once, give each rule's and each family's extrapolation."""
+    t = np.arange(1, 9, dtype=float)
+    y = 70.0 - 40.0 * t**-0.6 + np.random.default_rng(1).normal(0.0, 0.5, len(t))
+    fits = fit_curve_families(y, 100)
+    assert set(fits) <= set(CURVE_FAMILIES) and len(fits) >= 3
+    for rule in COMBINE_RULES:
+        value, used = combine_fits(fits, y[-1], rule)
+        assert (pytest.approx(value), used) == extrapolate_curve(y, 100, combine=rule)
+    name = next(iter(fits))
+    alone = combine_fits({name: fits[name]}, y[-1], "best")[0]
+    assert alone == pytest.approx(extrapolate_curve(y, 100, families=[name])[0])
+    assert combine_fits({}, y[-1]) == (y[-1], ())
+    with pytest.raises(OmniError, match="combine must be one of"):
+        combine_fits(fits, y[-1], "mean")
 
 
 def test_extrapolation_falls_back_to_last_value(caplog):
