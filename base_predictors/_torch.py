@@ -52,3 +52,21 @@ class EnsembleLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.baddbmm(self.bias, x, self.weight)
+
+
+class EnsembleMLP(nn.Module):
+    """``members`` ReLU networks of ``num_layers`` hidden layers of ``width`` run as one batched
+    network: (members, batch, d_in) inputs -> (members, batch, d_out) outputs."""
+
+    def __init__(self, members: int, d_in: int, num_layers: int, width: int, d_out: int) -> None:
+        super().__init__()
+        dims = [d_in] + [width] * num_layers
+        self.hidden = nn.ModuleList(
+            EnsembleLinear(members, a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)
+        )
+        self.out = EnsembleLinear(members, dims[-1], d_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden:
+            x = torch.relu(layer(x))
+        return self.out(x)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from base_predictors._torch import EnsembleLinear, as_tensor, torch_session, torch_threads
+from base_predictors._torch import EnsembleMLP, as_tensor, torch_session, torch_threads
 from base_predictors.base import (
     BasePredictor,
     CostProfile,
@@ -23,21 +23,6 @@ from base_predictors.base import (
     seed_from,
     standardize_target,
 )
-
-
-class _EnsembleMLP(nn.Module):
-    def __init__(self, members: int, d_in: int, num_layers: int, width: int) -> None:
-        super().__init__()
-        dims = [d_in] + [width] * num_layers
-        self.hidden = nn.ModuleList(
-            EnsembleLinear(members, a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)
-        )
-        self.out = EnsembleLinear(members, dims[-1], 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.hidden:
-            x = torch.relu(layer(x))
-        return self.out(x).squeeze(-1)
 
 
 class BananasPredictor(BasePredictor):
@@ -76,7 +61,7 @@ class BananasPredictor(BasePredictor):
         n, members = len(X), int(self.num_members)
         batch = max(1, min(int(self.batch_size), n))
         with torch_session(seed_from(self.random_state), self.num_threads):
-            net = _EnsembleMLP(members, X.shape[1], int(self.num_layers), int(self.layer_width))
+            net = EnsembleMLP(members, X.shape[1], int(self.num_layers), int(self.layer_width), 1)
             opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
             xt, zt = as_tensor(X), as_tensor(z)
             criterion = nn.functional.l1_loss if self.loss == "mae" else nn.functional.mse_loss
@@ -85,7 +70,7 @@ class BananasPredictor(BasePredictor):
                 order = torch.argsort(torch.rand(members, n), dim=1)
                 for start in range(0, n, batch):
                     idx = order[:, start : start + batch]
-                    pred = net(xt[idx])
+                    pred = net(xt[idx]).squeeze(-1)
                     # sum of the members' mean losses: each member gets its own gradient
                     loss = criterion(pred, zt[idx], reduction="none").mean(dim=1).sum()
                     opt.zero_grad()
@@ -99,7 +84,7 @@ class BananasPredictor(BasePredictor):
         X = self._validate_predict(X)
         with torch_threads(self.num_threads), torch.inference_mode():
             xt = as_tensor(X).unsqueeze(0).expand(int(self.num_members), -1, -1)
-            out = self.model_(xt).double().numpy()
+            out = self.model_(xt).squeeze(-1).double().numpy()
         return out * self.y_scale_ + self.y_mean_
 
     def predict(self, X) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from base_predictors._torch import EnsembleLinear, as_tensor, torch_session, torch_threads
+from base_predictors._torch import EnsembleMLP, as_tensor, torch_session, torch_threads
 from base_predictors.base import (
     BasePredictor,
     CostProfile,
@@ -45,22 +45,15 @@ from base_predictors.base import (
 MEDIAN_ABS_NORMAL = 0.6744897501960817
 
 
-class _GaussianEnsemble(nn.Module):
+class _GaussianEnsemble(EnsembleMLP):
     """``members`` MLPs at once; each returns a mean and a standard deviation per input."""
 
     def __init__(self, members: int, d_in: int, num_layers: int, width: int, min_std: float):
-        super().__init__()
-        dims = [d_in] + [width] * num_layers
-        self.hidden = nn.ModuleList(
-            EnsembleLinear(members, a, b) for a, b in zip(dims[:-1], dims[1:], strict=True)
-        )
-        self.out = EnsembleLinear(members, dims[-1], 2)
+        super().__init__(members, d_in, num_layers, width, 2)
         self.min_std = min_std
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        for layer in self.hidden:
-            x = torch.relu(layer(x))
-        out = self.out(x)
+        out = super().forward(x)
         std = nn.functional.softplus(out[..., 1]) + self.min_std
         return out[..., 0], std
 
