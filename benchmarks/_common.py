@@ -61,3 +61,31 @@ def cached_evaluate(
     write_json(part, recs)
     print(f"{part.stem}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return recs
+
+
+def write_summary(
+    out: str, script: str, argv: Sequence[str] | None, records: list[dict], by: str | None = None
+) -> None:
+    """Print the mean/std table of ``records`` (one block per value of ``by``) and write it,
+    the records and the command line that made them to ``out``."""
+    from omni.evaluation import summarize
+    from omni.reporting import format_table, write_json
+
+    keys = [None] if by is None else list(dict.fromkeys(r[by] for r in records))
+    summary = []
+    for key in keys:
+        rows = summarize([r for r in records if by is None or r[by] == key])
+        summary += [row if by is None else {by: key, **row} for row in rows]
+    print(format_table(summary, [*([by] if by else []), "predictor", "train_size", "mean", "std"]))
+    command = f"python benchmarks/{script} " + " ".join(sys.argv[1:] if argv is None else argv)
+    write_json(out, {"command": command, "summary": summary, "records": records})
+
+
+def chosen(parser, value: str, known, what: str) -> list[str]:
+    """The comma-separated names of ``value``, each checked against ``known`` (a parser error
+    names the unknown ones)."""
+    names = value.split(",")
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; known: {list(known)}")
+    return names

@@ -8,7 +8,9 @@ about 0.09. A default has to hold on curves it was not chosen on, so the same va
 (:data:`TRANSFER_VARIANTS`, spelled as in ``nlp_composite_variants.VARIANTS``; ``+train-lce``
 also extrapolates the training-loss curve) run beside the single curve predictors on every
 learning-curve benchmark at hand (:data:`CASES`): the NLP logs (fidelities 3 and 10 of 50), the
-built-in nb201-digits (3 of 12) and the 200 NB201 CIFAR-10 curves (10 of 200).
+built-in nb201-digits (3 of 12) and the 200 NB201 CIFAR-10 curves (10 of 200). Each variant
+reads what the shipped ``omni@e`` reads besides its curve statistics (graph features, and the
+proxies where the benchmark has them), so the two differ only in what the variant changes.
 Uniform isomorph-safe splits, seeds 0..N-1. Each (case, predictor) is cached under
 runs/lc_composite_transfer/ (resumable). Writes benchmarks/results/lc_composite_transfer.json.
 """
@@ -16,17 +18,14 @@ runs/lc_composite_transfer/ (resumable). Writes benchmarks/results/lc_composite_
 from __future__ import annotations
 
 import argparse
-import sys
 
-from _common import REPO, RESULTS, cached_evaluate, default_data_dir
+from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
 from joblib import Parallel, delayed
 from nlp_composite_variants import VARIANTS, spec
 from nlp_lc import LOGS
 
 from omni.data import load_benchmark
-from omni.evaluation import summarize
 from omni.predictors import composite_spec, resolve
-from omni.reporting import format_table, write_json
 
 PARTS = REPO / "runs" / "lc_composite_transfer"
 TRANSFER_VARIANTS = ("omni+inf+lce", "omni+inf+lce+train-lce")
@@ -43,8 +42,8 @@ CASES = {
 def _specs(bench, e: int, name: str) -> list:
     if name == "omni":
         return [composite_spec(bench, fidelity=e)]
-    if name in VARIANTS:
-        return [spec(bench, name, e)]
+    if name in VARIANTS:  # on the shipped composite's inputs: graph features, and proxies
+        return [spec(bench, name, e, arch_groups=composite_spec(bench).groups)]
     return resolve(bench, [f"{name}@{e}"])
 
 
@@ -69,24 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS / "lc_composite_transfer.json"))
     args = p.parse_args(argv)
-    cases = args.cases.split(",")
-    unknown = sorted(set(cases) - set(CASES))
-    if unknown:
-        p.error(f"unknown cases {unknown}; known: {list(CASES)}")
+    cases = chosen(p, args.cases, CASES, "cases")
     names = ("omni", *TRANSFER_VARIANTS, *SINGLES)
     parts = Parallel(n_jobs=args.jobs)(
         delayed(run_part)(args.data_dir, case, name, args.seeds) for case in cases for name in names
     )
     records = [r for part in parts for r in part]
-    summary = []
-    for case in cases:
-        rows = summarize([r for r in records if r["case"] == case])
-        summary += [{"case": case, **row} for row in rows]
-    print(format_table(summary, ["case", "predictor", "train_size", "mean", "std"]))
-    command = "python benchmarks/lc_composite_transfer.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
-    write_json(args.out, {"command": command, "summary": summary, "records": records})
+    write_summary(args.out, "lc_composite_transfer.py", argv, records, by="case")
     return 0
 
 

@@ -16,19 +16,16 @@ benchmarks/results/nlp_composite_variants.json.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
-from _common import REPO, RESULTS, cached_evaluate, default_data_dir
+from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
 from nlp_lc import LOGS
 
 from base_predictors.rank_ensemble import AUTO_POWERS
 from omni.data import load_benchmark
-from omni.evaluation import summarize
 from omni.featurizer import Featurizer
 from omni.predictor import OmniPredictor, linear_model
 from omni.predictors import COMPOSITE_LC_STATISTICS, PredictorSpec
-from omni.reporting import format_table, write_json
 from omni.tuning import DEFAULT_PARAMS
 
 PARTS = REPO / "runs" / "nlp_composite_variants"
@@ -65,8 +62,11 @@ VARIANTS = {
 }
 
 
-def spec(bench, name: str, e: int) -> PredictorSpec:
-    arch_groups, stats, base, meta_params = VARIANTS[name]
+def spec(bench, name: str, e: int, arch_groups: tuple[str, ...] | None = None) -> PredictorSpec:
+    """Variant ``name`` at fidelity ``e``; ``arch_groups`` replaces the variant's groups that
+    are not learning-curve statistics (the shipped composite's, on a benchmark with proxies)."""
+    own_groups, stats, base, meta_params = VARIANTS[name]
+    arch_groups = own_groups if arch_groups is None else arch_groups
     groups = (*arch_groups, *(f"lc:{s}@{e}" for s in stats))
     if base is None:
         return PredictorSpec(f"{name}@{e}", "learning-curve", groups, lambda rs: linear_model())
@@ -89,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS / "nlp_composite_variants.json"))
     args = p.parse_args(argv)
     bench = load_benchmark(f"{args.data_dir}/{LOGS}")
-    names = args.variants.split(",")
-    unknown = sorted(set(names) - set(VARIANTS))
-    if unknown:
-        p.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    names = chosen(p, args.variants, VARIANTS, "variants")
     records = []
     for e in (int(x) for x in args.fidelities.split(",")):
         for name in names:
@@ -101,12 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 lambda e=e, name=name: (bench, [spec(bench, name, e)]),
                 (20, 50), 43, args.seeds, fidelity=e, variant=name,
             )  # fmt: skip
-    summary = summarize(records)
-    print(format_table(summary, ["predictor", "train_size", "mean", "std"]))
-    command = "python benchmarks/nlp_composite_variants.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
-    write_json(args.out, {"command": command, "summary": summary, "records": records})
+    write_summary(args.out, "nlp_composite_variants.py", argv, records)
     return 0
 
 

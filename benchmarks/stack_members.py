@@ -16,17 +16,14 @@ Writes benchmarks/results/stack_members.json.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from _common import REPO, RESULTS, cached_evaluate, default_data_dir
+from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
 from joblib import Parallel, delayed
 
 from omni.data import load_benchmark
-from omni.evaluation import summarize
 from omni.featurizer import Featurizer
 from omni.predictor import OmniPredictor
 from omni.predictors import PredictorSpec, resolve
-from omni.reporting import format_table, write_json
 from omni.tuning import DEFAULT_PARAMS
 
 PARTS = REPO / "runs" / "stack_members"
@@ -71,25 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS / "stack_members.json"))
     args = p.parse_args(argv)
-    spaces = args.spaces.split(",")
-    unknown = sorted(set(spaces) - set(SPACES))
-    if unknown:
-        p.error(f"unknown spaces {unknown}; known: {list(SPACES)}")
+    spaces = chosen(p, args.spaces, SPACES, "spaces")
     parts = Parallel(n_jobs=args.jobs)(
         delayed(run_part)(args.data_dir, space, name, args.seeds)
         for space in spaces
         for name in (*STACKS, *SINGLES)
     )
     records = [r for part in parts for r in part]
-    summary = []
-    for space in spaces:
-        rows = summarize([r for r in records if r["space"] == space])
-        summary += [{"space": space, **row} for row in rows]
-    print(format_table(summary, ["space", "predictor", "train_size", "mean", "std"]))
-    command = "python benchmarks/stack_members.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
-    write_json(args.out, {"command": command, "summary": summary, "records": records})
+    write_summary(args.out, "stack_members.py", argv, records, by="space")
     return 0
 
 
