@@ -228,6 +228,8 @@ def run_seed(
                     tune_seconds=tune_s,
                     cv_kendall_tau=profile.cv_kendall_tau,
                     params=profile.params,
+                    groups=profile.groups,
+                    departed=profile.groups != groups or profile.params != params,
                 )
                 records.append({**base, "predictor": "omni-tuned", **rec})
             if composite_only:
@@ -281,6 +283,8 @@ def summarize(records):
                 "query_seconds": float(np.nanmax(q)) if np.isfinite(q).any() else float("nan"),
             }
         )
+        if name == "omni-tuned" and all("departed" in r for r in rs):
+            rows[-1]["departed"] = sum(bool(r["departed"]) for r in rs)
     return rows
 
 

@@ -51,6 +51,7 @@ BASE_CHOICES = (
     "rf@all",
     "et@all",
     "pairwise@all",
+    "pairwise-full@all",
     "rank@scores",
     "xgb-small@all",
     "xgb@all",
@@ -160,14 +161,43 @@ def plan_cost(bench: Benchmark, groups: Sequence[str]) -> float:
     return groups_query_seconds(bench, groups) + PREDICT_SECONDS
 
 
+def oof_predictions(
+    model: OmniPredictor, X: np.ndarray, y: np.ndarray, random_state: int = 0, folds: int = 5
+) -> np.ndarray:
+    """Out-of-fold predictions of every training architecture (shuffled K-fold)."""
+    cv = KFold(min(folds, len(y)), shuffle=True, random_state=random_state)
+    return cross_val_predict(model, X, y, cv=cv)
+
+
 def cv_kendall_tau(
     model: OmniPredictor, X: np.ndarray, y: np.ndarray, random_state: int = 0, folds: int = 5
 ) -> float:
     """Kendall tau of out-of-fold predictions over all training architectures."""
-    cv = KFold(min(folds, len(y)), shuffle=True, random_state=random_state)
-    pred = cross_val_predict(model, X, y, cv=cv)
+    return _tau(y, oof_predictions(model, X, y, random_state, folds))
+
+
+def _tau(y: np.ndarray, pred: np.ndarray) -> float:
     tau = stats.kendalltau(y, pred)[0]
     return float(tau) if np.isfinite(tau) else -1.0
+
+
+def paired_tau_gain(
+    y: np.ndarray, pred: np.ndarray, baseline: np.ndarray, n_boot: int = 200, random_state: int = 0
+) -> tuple[float, float]:
+    """Kendall-tau gain of ``pred`` over ``baseline`` on ``y`` and its bootstrap standard error.
+
+    Both taus are taken on the same resampled architectures, so the error is that of the
+    *difference*: two plans whose predictions move together differ by less noise than two
+    independent rankings, and a small but steady gain can be told from luck.
+    """
+    y, pred, baseline = (np.asarray(a, dtype=float) for a in (y, pred, baseline))
+    gain = _tau(y, pred) - _tau(y, baseline)
+    rng = np.random.default_rng(random_state)
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        boots.append(_tau(y[idx], pred[idx]) - _tau(y[idx], baseline[idx]))
+    return gain, float(np.std(boots, ddof=1))
 
 
 def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dict]:
@@ -286,9 +316,10 @@ def tune(
     Single-objective: maximise CV Kendall tau subject to the budget. Multi-objective: the front
     of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
     The first trial is always the untuned default plan. A tuned plan replaces it only when its
-    CV tau is higher by more than one standard error of Kendall's tau, on the study's folds *and*
-    on average over ``confirm_repeats`` fresh fold splits: the best of many noisy CV scores is
-    optimistic (winner's curse), a re-estimate on fresh folds is not.
+    CV tau is higher on the study's folds *and*, on average over ``confirm_repeats`` fresh fold
+    splits, higher by more than one paired standard error (:func:`paired_tau_gain`): the best
+    of many noisy CV scores is optimistic (winner's curse), a re-estimate on fresh folds is
+    not, and the paired error is the noise of the difference between the two plans.
     """
     if n_trials is not None and n_trials < 1:
         raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
@@ -304,22 +335,28 @@ def tune(
     X_all, columns = featurizer.transform_rows(train_rows), featurizer.columns_
     column_group = [c.split("[", 1)[0] for c in columns]
 
-    def plan_score(chosen: Sequence[str], params: dict, cv_seed: int) -> float:
+    def plan_predictions(chosen: Sequence[str], params: dict, cv_seed: int) -> np.ndarray:
         keep = [k for k, g in enumerate(column_group) if g in chosen]
         model = OmniPredictor(
             columns=[columns[k] for k in keep], random_state=random_state, **params
         )
-        return cv_kendall_tau(model, X_all[:, keep], y, random_state=cv_seed, folds=folds)
+        return oof_predictions(model, X_all[:, keep], y, random_state=cv_seed, folds=folds)
 
     def confirm(best: optuna.trial.FrozenTrial, default: optuna.trial.FrozenTrial) -> bool:
-        seeds = [random_state + 1000 + r for r in range(confirm_repeats)]
-        gains = [
-            plan_score(_groups_of(best, groups), _params_of(best), s)
-            - plan_score(_groups_of(default, groups), _params_of(default), s)
-            for s in seeds
-        ]
-        logger.info("tuned plan vs default on fresh folds: gains %s", np.round(gains, 3))
-        return float(np.mean(gains)) > kendall_tau_standard_error(len(y))
+        gains, errors = [], []
+        for r in range(confirm_repeats):
+            seed = random_state + 1000 + r
+            tuned = plan_predictions(_groups_of(best, groups), _params_of(best), seed)
+            untuned = plan_predictions(_groups_of(default, groups), _params_of(default), seed)
+            gain, error = paired_tau_gain(y, tuned, untuned, random_state=seed)
+            gains.append(gain)
+            errors.append(error)
+        logger.info(
+            "tuned plan vs default on fresh folds: gains %s, paired standard errors %s",
+            np.round(gains, 3),
+            np.round(errors, 3),
+        )
+        return float(np.mean(gains)) > float(np.mean(errors))
 
     def constrain(trial: optuna.Trial, violation: list[float]) -> None:
         """Optuna's constraints (set once per trial) and our copy of them."""
@@ -338,7 +375,7 @@ def tune(
         trial.set_user_attr("constraint", [cost - budget.query_seconds, 1.0])
         start = time.perf_counter()
         try:
-            tau = plan_score(chosen, params, random_state)
+            tau = _tau(y, plan_predictions(chosen, params, random_state))
         except OmniError as err:  # a combination the composite rejects (e.g. a mean of nothing)
             raise optuna.TrialPruned(str(err)) from None
         seconds = time.perf_counter() - start
@@ -397,15 +434,6 @@ def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return study.get_trials(deepcopy=False, states=FINISHED)
 
 
-def kendall_tau_standard_error(n: int) -> float:
-    """Standard deviation of Kendall's tau between independent rankings of n items.
-
-    The tuner's one-standard-error rule: a plan replaces the untuned default only when its CV
-    tau is higher by more than this, as CV on few architectures cannot separate closer plans.
-    """
-    return math.sqrt(2.0 * (2 * n + 5) / (9.0 * n * (n - 1)))
-
-
 def _groups_of(trial: optuna.trial.FrozenTrial, groups: Sequence[str]) -> list[str]:
     return [g for g in groups if trial.params.get(f"use:{g}")]
 
@@ -425,10 +453,9 @@ def _best_profile(bench, study, groups, budget, train_rows, multi_objective, con
     best = max(feasible, key=lambda t: t.values[0])
     # the enqueued untuned plan: trial 0, or its retry when trial 0's process was killed
     default = next((t for t in feasible if t.params == study.trials[0].params), study.trials[0])
-    if not multi_objective and default in feasible and best.number != default.number:
-        within_noise = best.values[0] - default.values[0] < kendall_tau_standard_error(n_train)
-        if within_noise or not confirm(best, default):
-            best = default  # a CV gain within noise is no reason to leave the default plan
+    challenged = not multi_objective and default in feasible and best.number != default.number
+    if challenged and (best.values[0] <= default.values[0] or not confirm(best, default)):
+        best = default  # a CV gain within noise is no reason to leave the default plan
     chosen = _groups_of(best, groups)
     params = _params_of(best)
     return Profile(
