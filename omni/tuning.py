@@ -169,13 +169,6 @@ def oof_predictions(
     return cross_val_predict(model, X, y, cv=cv)
 
 
-def cv_kendall_tau(
-    model: OmniPredictor, X: np.ndarray, y: np.ndarray, random_state: int = 0, folds: int = 5
-) -> float:
-    """Kendall tau of out-of-fold predictions over all training architectures."""
-    return _tau(y, oof_predictions(model, X, y, random_state, folds))
-
-
 def _tau(y: np.ndarray, pred: np.ndarray) -> float:
     tau = stats.kendalltau(y, pred)[0]
     return float(tau) if np.isfinite(tau) else -1.0
