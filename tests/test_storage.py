@@ -58,21 +58,46 @@ def tune_cmd(bench: Path, storage: str, trials: int, out: Path, study: str = "s1
 _OPENED: dict[str, optuna.storages.BaseStorage] = {}
 
 
+def opened(storage: str) -> optuna.storages.BaseStorage:
+    """One storage (one connection pool) per URL for the whole module: a poll that opened a
+    new engine each time would run a server out of connections before the engines are freed."""
+    if storage not in _OPENED:
+        _OPENED[storage] = open_storage(storage)
+    return _OPENED[storage]
+
+
 def trials_of(storage: str, study: str = "s1") -> list[optuna.trial.FrozenTrial]:
-    opened = _OPENED.setdefault(storage, open_storage(storage))  # one connection pool per URL
     try:
-        return optuna.load_study(study_name=study, storage=opened).trials
+        return optuna.load_study(study_name=study, storage=opened(storage)).trials
     except KeyError:  # not created yet
         return []
 
 
+def _beating(storage: str) -> set[int] | None:
+    """Ids of the trials with a heartbeat on record; None for a storage without heartbeats."""
+    store = opened(storage)
+    if not isinstance(store, optuna.storages.RDBStorage):
+        return None
+    import sqlalchemy
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(sqlalchemy.text("SELECT trial_id FROM trial_heartbeats"))
+        return {row[0] for row in rows}
+
+
 def kill_during_a_trial(proc: subprocess.Popen, storage: str, running: int = 1) -> None:
-    """SIGKILL ``proc`` once a trial has finished and ``running`` trials are in flight."""
+    """SIGKILL ``proc`` once a trial has finished and ``running`` trials are in flight, each
+    with a first heartbeat on record. (A worker killed between Optuna's ``ask`` and the first
+    beat of its heartbeat thread leaves a trial that no heartbeat check can see as dead.)"""
 
     def ready() -> bool:
-        states = [t.state for t in trials_of(storage)]
-        done = states.count(optuna.trial.TrialState.COMPLETE)
-        return done >= 1 and states.count(optuna.trial.TrialState.RUNNING) >= running
+        trials = trials_of(storage)
+        done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+        live = [t._trial_id for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+        beating = _beating(storage)
+        if beating is not None:
+            live = [t for t in live if t in beating]
+        return done >= 1 and len(live) >= running
 
     kill_when(proc, ready, f"{running} running trials")
 
@@ -225,7 +250,7 @@ def test_three_workers_on_postgres_one_killed(bench_file, tmp_path, postgres_url
     for p in procs[1:]:
         assert p.wait(timeout=400) == 0, p.stderr.read().decode()[-2000:]
     check_consistent(trials_of(postgres_url), 8)
-    study = optuna.load_study(study_name="s1", storage=_OPENED[postgres_url])
+    study = optuna.load_study(study_name="s1", storage=opened(postgres_url))
     assert np.isfinite(study.best_value)
     for k in (1, 2):
         assert json.loads((tmp_path / f"p{k}.json").read_text())["trials"] >= 8
