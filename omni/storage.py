@@ -6,7 +6,9 @@
 ``JournalStorage``, for many processes on one machine or a shared file system without a
 server). Database storages keep a heartbeat: a trial whose process died (SIGKILL, a lost node)
 is marked FAIL once its heartbeat is ``grace`` seconds old, and is retried once with the same
-parameters. A journal has no heartbeat: a killed worker's trial stays RUNNING, is not counted
+parameters; so is a trial whose process died before its first heartbeat, once it has been
+running for ``grace`` seconds (Optuna alone would leave it RUNNING forever). A journal has no
+heartbeat: a killed worker's trial stays RUNNING, is not counted
 among the finished trials, and the others finish the study.
 """
 
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import time
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
 
 from features.errors import OmniError
 
@@ -66,7 +70,7 @@ def open_storage(
         try:
             with warnings.catch_warnings():  # Optuna marks its heartbeat API experimental
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
+                return HeartbeatStorage(
                     url,
                     engine_kwargs=kwargs,
                     heartbeat_interval=interval,
@@ -80,6 +84,34 @@ def open_storage(
                 raise OmniError(f"storage {url!r} cannot be opened: {err}") from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+class HeartbeatStorage(optuna.storages.RDBStorage):
+    """Optuna's database storage, whose stale trials include those that never sent a heartbeat.
+
+    Optuna starts a trial's heartbeat thread just after the trial is created; a worker killed
+    in between leaves a RUNNING trial with no heartbeat, which Optuna's check skips. Here such a
+    trial counts as dead once its start is ``grace_period`` old on this machine's clock (the one
+    Optuna stamps ``datetime_start`` with; worker clocks apart by more than the grace period
+    could fail a trial in its first milliseconds).
+    """
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        import sqlalchemy
+        from optuna.storages._rdb import models
+
+        stale = list(super()._get_stale_trial_ids(study_id))
+        grace = timedelta(seconds=self.grace_period or 2 * (self.heartbeat_interval or 1))
+        running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        with self.engine.connect() as conn:
+            beating = set(conn.scalars(sqlalchemy.select(models.TrialHeartbeatModel.trial_id)))
+        now = datetime.now()
+        for trial in running:
+            started = trial.datetime_start
+            unseen = trial._trial_id not in beating and trial._trial_id not in stale
+            if unseen and started is not None and now - started > grace:
+                stale.append(trial._trial_id)
+        return stale
 
 
 def _journal(path: str) -> optuna.storages.JournalStorage:

@@ -73,31 +73,14 @@ def trials_of(storage: str, study: str = "s1") -> list[optuna.trial.FrozenTrial]
         return []
 
 
-def _beating(storage: str) -> set[int] | None:
-    """Ids of the trials with a heartbeat on record; None for a storage without heartbeats."""
-    store = opened(storage)
-    if not isinstance(store, optuna.storages.RDBStorage):
-        return None
-    import sqlalchemy
-
-    with store.engine.connect() as conn:
-        rows = conn.execute(sqlalchemy.text("SELECT trial_id FROM trial_heartbeats"))
-        return {row[0] for row in rows}
-
-
 def kill_during_a_trial(proc: subprocess.Popen, storage: str, running: int = 1) -> None:
-    """SIGKILL ``proc`` once a trial has finished and ``running`` trials are in flight, each
-    with a first heartbeat on record. (A worker killed between Optuna's ``ask`` and the first
-    beat of its heartbeat thread leaves a trial that no heartbeat check can see as dead.)"""
+    """SIGKILL ``proc`` once a trial has finished and ``running`` trials are in flight (maybe
+    before their first heartbeat: the storage must fail those too)."""
 
     def ready() -> bool:
-        trials = trials_of(storage)
-        done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
-        live = [t._trial_id for t in trials if t.state == optuna.trial.TrialState.RUNNING]
-        beating = _beating(storage)
-        if beating is not None:
-            live = [t for t in live if t in beating]
-        return done >= 1 and len(live) >= running
+        states = [t.state for t in trials_of(storage)]
+        done = states.count(optuna.trial.TrialState.COMPLETE)
+        return done >= 1 and states.count(optuna.trial.TrialState.RUNNING) >= running
 
     kill_when(proc, ready, f"{running} running trials")
 
@@ -124,6 +107,24 @@ def test_open_storage_kinds_and_errors(tmp_path):
         open_storage(f"sqlite:///{tmp_path / 'a.db'}", heartbeat=0)
     with pytest.raises(OmniError, match="storage"):
         open_storage("nosuchdialect://x/y")
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Heartbeat of storage", "ignore::optuna.exceptions.ExperimentalWarning"
+)
+def test_a_trial_killed_before_its_first_heartbeat_is_failed_and_retried(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 'h.db'}", heartbeat=1)  # grace: 2 s
+    study = optuna.create_study(study_name="s", storage=storage)
+    study.enqueue_trial({"x": 0.25})
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})  # no heartbeat thread
+    optuna.storages.fail_stale_trials(study)
+    assert study.trials[0].state == optuna.trial.TrialState.RUNNING  # young: maybe alive
+    time.sleep(2.3)
+    optuna.storages.fail_stale_trials(study)
+    first, retry = study.trials
+    assert first.number == trial.number and first.state == optuna.trial.TrialState.FAIL
+    assert retry.state == optuna.trial.TrialState.WAITING and retry.params == {"x": 0.25}
+    assert retry.system_attrs["failed_trial"] == first.number
 
 
 def test_trials_is_a_total_for_the_study(toy_bench, tmp_path):
