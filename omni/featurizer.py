@@ -40,9 +40,10 @@ class Featurizer(TransformerMixin, BaseEstimator):
     table : a :class:`~omni.data.Benchmark` of this space, or None. Architectures it holds
         (matched by string, else by isomorphism class) are read from it; for the others,
         encodings are computed and zero-cost scores are computed as the table's own were
-        (:func:`omni.zero_cost.score_like`), so they share its scale. Groups that need training
-        (learning curves, weight sharing, extra columns) cannot be computed: an architecture
-        the table lacks is then an :class:`OmniError` naming them. A saved featurizer keeps
+        (:func:`omni.zero_cost.score_like`), so they share its scale; so are weight-sharing
+        scores, with the supernet the table records (read from the supernet cache, or trained
+        again once). Groups that need training runs (learning curves, extra columns) cannot be
+        computed: an architecture the table lacks is then an :class:`OmniError` naming them. A saved featurizer keeps
         no table: give it again with ``set_params(table=...)``.
     zc_options : keyword arguments of :func:`omni.zero_cost.score_architectures` for
         scores computed without a table (``data``, ``batch_size``, ``cache_dir``, ...); with a
@@ -83,6 +84,7 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.fitted_on_table_ = table is not None
         self.columns_ = self._columns()
         self._scores: dict[str, np.ndarray] = {}
+        self._ws: dict[str, dict[str, float]] = {}
         return self
 
     @classmethod
@@ -212,25 +214,43 @@ class Featurizer(TransformerMixin, BaseEstimator):
         return cache[1][kind]
 
     def _computed(self, archs: list[Any]) -> np.ndarray:
-        """Features of architectures no table holds: encodings and zero-cost scores."""
+        """Features of architectures no table holds: encodings, zero-cost scores and, with a
+        table that records its supernet, weight-sharing scores."""
         space = self._space()
-        needs_training = [g for g in self.groups_ if not is_encoding(g) and g[:3] != "zc:"]
+        computable = ("zc:", "ws:") if self.table is not None else ("zc:",)
+        needs_training = [g for g in self.groups_ if not is_encoding(g) and g[:3] not in computable]
         if needs_training:
             raise OmniError(
                 f"{len(archs)} architectures are not in the benchmark (e.g. "
                 f"{space.to_str(archs[0])}) and the features read {needs_training}, which need "
-                "training runs: only encodings and zero-cost scores can be computed for new "
-                "architectures"
+                "training runs: only encodings, zero-cost scores and the weight-sharing scores "
+                "of a table's supernet can be computed for new architectures"
             )
         scores = self._proxy_scores(archs) if self.proxies else None
         columns = []
         for name in self.groups_:
             if is_encoding(name):
                 columns.append(np.stack([space.encode(a, name) for a in archs]).astype(float))
+            elif name.startswith("ws:"):
+                columns.append(self._ws_scores(name[3:], archs)[:, None])
             else:
                 k = self.proxies.index(name[3:])
                 columns.append(scores[:, k : k + 1])
         return np.hstack(columns)
+
+    def _ws_scores(self, name: str, archs: list[Any]) -> np.ndarray:
+        """Weight-sharing scores with the table's supernet, each architecture scored once."""
+        from omni.weight_sharing.scoring import ws_scores_like
+
+        space = self._space()
+        cache = self._ws.setdefault(name, {})
+        keys = [space.key(a) for a in archs]
+        todo = {k: a for k, a in zip(keys, archs, strict=True) if k not in cache}
+        if todo:
+            progress = bool((self.zc_options or {}).get("progress", False))
+            scores, _ = ws_scores_like(self.table, name, list(todo.values()), progress=progress)
+            cache.update(zip(todo, scores, strict=True))
+        return np.array([cache[k] for k in keys], dtype=float)
 
     def _proxy_scores(self, archs: list[Any]) -> np.ndarray:
         from omni.zero_cost import score_architectures, score_like
@@ -281,4 +301,4 @@ class Featurizer(TransformerMixin, BaseEstimator):
         self.__dict__.update(state)
         if "groups_" in state:
             self.groups_ = tuple(state["groups_"])
-            self._scores = {}
+            self._scores, self._ws = {}, {}

@@ -6,6 +6,7 @@ group with its costs, and the predictor reads them. Small widths and a few steps
 from __future__ import annotations
 
 import json
+import shutil
 
 import example_space  # noqa: F401  (registers the README's user space "tiny")
 import numpy as np
@@ -28,6 +29,7 @@ from omni.feature_groups import (
     group_query_seconds,
     groups_init_seconds,
 )
+from omni.featurizer import Featurizer
 from omni.predictors import PredictorSpec
 from omni.spaces.base import Task
 from omni.training.datasets import DatasetSpec
@@ -256,6 +258,25 @@ def test_scores_are_deterministic_and_depend_on_the_path(ws_bench):
     trained = train_supernet(spaces.get("nb201"), tiny_config(), cache_dir=cache, progress=False)
     scores, seconds = score_archs(trained.model, bench.archs[:4], tiny_config(), progress=False)
     assert np.array_equal(scores, bench.ws["spos-s0"][:4]) and np.all(seconds > 0)
+
+
+def test_new_architectures_are_scored_by_the_tables_supernet(ws_bench, tmp_path, monkeypatch):
+    bench, group, cache = ws_bench
+    shutil.copytree(cache, tmp_path / "supernets")
+    monkeypatch.setenv(training.CACHE_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(training, "_train", None)  # the supernet is read, never trained again
+    known = bench.subset(np.arange(8))
+    featurizer = Featurizer.for_table(known, ["onehot", group])
+    X = featurizer.transform([*bench.archs[8:], bench.archs[2]])
+    assert np.array_equal(X[:4, -1], bench.ws["spos-s0"][8:])  # the table's own scale
+    assert X[4, -1] == bench.ws["spos-s0"][2]  # held by the table: read, not scored
+    assert SupernetConfig.from_dict(tiny_config().to_dict()) == tiny_config()
+    known.metadata["weight_sharing"] = {}
+    with pytest.raises(OmniError, match="records no supernet for ws:spos-s0"):
+        Featurizer.for_table(known, [group]).transform(bench.archs[8:])
+    known.metadata["weight_sharing"] = {"spos-s0": {"config": {"epochs": 3, "lr2": 1}, "seed": 0}}
+    with pytest.raises(OmniError, match=r"unknown settings \['lr2'\]"):
+        Featurizer.for_table(known, [group]).transform(bench.archs[8:])
 
 
 # --------------------------------------------------------------------------- the predictor

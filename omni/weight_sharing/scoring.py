@@ -129,6 +129,39 @@ def attach_ws_scores(
     return f"ws:{name}"
 
 
+def ws_scores_like(
+    bench: Benchmark,
+    name: str,
+    archs: Sequence,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores (and seconds) of ``archs`` on the scale of ``bench``'s group ``ws:<name>``: the
+    supernet its metadata records, read from the cache (``cache_dir``, default
+    ``$OMNI_CACHE_DIR/supernets``) or, on a machine without it, trained again with the same
+    settings and seed; then scored as :func:`attach_ws_scores` scored the table."""
+    from omni import spaces
+
+    info = bench.metadata.get("weight_sharing", {}).get(name)
+    if not info or "config" not in info or "seed" not in info:
+        raise OmniError(
+            f"the benchmark records no supernet for ws:{name} (attach_ws_scores writes it): "
+            "scores of new architectures cannot be computed"
+        )
+    config = SupernetConfig.from_dict(info["config"])
+    space = spaces.get(bench.space)
+    archs = [space.to_str(check_arch(space, a)) for a in archs]
+    trained = train_supernet(
+        space, config, seed=int(info["seed"]), cache_dir=cache_dir, progress=progress
+    )
+    if trained.key != info.get("supernet", trained.key):
+        raise OmniError(
+            f"ws:{name} was scored with supernet {info['supernet']}, but its recorded settings "
+            f"now give {trained.key} (another omni-nas cache format?): attach the scores again"
+        )
+    return score_archs(trained.model, archs, config, progress=progress)
+
+
 def _cached_scores(
     trained: TrainedSupernet,
     archs: list[str],
@@ -164,4 +197,4 @@ def _floats(values: list) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-__all__ = ["attach_ws_scores", "default_name", "score_archs"]
+__all__ = ["attach_ws_scores", "default_name", "score_archs", "ws_scores_like"]

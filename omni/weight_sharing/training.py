@@ -110,6 +110,17 @@ class SupernetConfig:
         out["network"] = dict(self.network)
         return out
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> SupernetConfig:
+        """The configuration :meth:`to_dict` wrote (a benchmark's ``weight_sharing`` metadata)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OmniError(f"supernet configuration: unknown settings {unknown}")
+        data = values.get("data", {})
+        data = data if isinstance(data, DatasetSpec) else DatasetSpec(**dict(data))
+        return cls(**{**values, "data": data})
+
 
 def _plain(value: Any) -> Any:
     """Network options as JSON values (tuples become lists) for the key and the manifest."""
