@@ -43,8 +43,8 @@ class Featurizer(TransformerMixin, BaseEstimator):
         (:func:`omni.zero_cost.score_like`), so they share its scale; so are weight-sharing
         scores, with the supernet the table records (read from the supernet cache, or trained
         again once). Groups that need training runs (learning curves, extra columns) cannot be
-        computed: an architecture the table lacks is then an :class:`OmniError` naming them. A saved featurizer keeps
-        no table: give it again with ``set_params(table=...)``.
+        computed: an architecture the table lacks is then an :class:`OmniError` naming them.
+        A saved featurizer keeps no table: give it again with ``set_params(table=...)``.
     zc_options : keyword arguments of :func:`omni.zero_cost.score_architectures` for
         scores computed without a table (``data``, ``batch_size``, ``cache_dir``, ...); with a
         table only ``cache_dir`` and ``progress`` apply.

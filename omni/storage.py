@@ -8,8 +8,8 @@ server). Database storages keep a heartbeat: a trial whose process died (SIGKILL
 is marked FAIL once its heartbeat is ``grace`` seconds old, and is retried once with the same
 parameters; so is a trial whose process died before its first heartbeat, once it has been
 running for ``grace`` seconds (Optuna alone would leave it RUNNING forever). A journal has no
-heartbeat: a killed worker's trial stays RUNNING, is not counted
-among the finished trials, and the others finish the study.
+heartbeat: a killed worker's trial stays RUNNING, is not counted among the finished trials,
+and the others finish the study.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class HeartbeatStorage(optuna.storages.RDBStorage):
         from optuna.storages._rdb import models
 
         stale = list(super()._get_stale_trial_ids(study_id))
-        grace = timedelta(seconds=self.grace_period or 2 * (self.heartbeat_interval or 1))
+        grace = timedelta(seconds=self.grace_period)  # open_storage always sets it
         running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
         with self.engine.connect() as conn:
             beating = set(conn.scalars(sqlalchemy.select(models.TrialHeartbeatModel.trial_id)))

@@ -149,10 +149,12 @@ def ws_scores_like(
             "scores of new architectures cannot be computed"
         )
     config = SupernetConfig.from_dict(info["config"])
-    space = spaces.get(bench.space)
-    archs = [space.to_str(check_arch(space, a)) for a in archs]
     trained = train_supernet(
-        space, config, seed=int(info["seed"]), cache_dir=cache_dir, progress=progress
+        spaces.get(bench.space),
+        config,
+        seed=int(info["seed"]),
+        cache_dir=cache_dir,
+        progress=progress,
     )
     if trained.key != info.get("supernet", trained.key):
         raise OmniError(
