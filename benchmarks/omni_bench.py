@@ -230,6 +230,7 @@ def run_seed(
                     params=profile.params,
                     groups=profile.groups,
                     departed=profile.groups != groups or profile.params != params,
+                    confirmation=profile.extra.get("confirmation"),
                 )
                 records.append({**base, "predictor": "omni-tuned", **rec})
             if composite_only:

@@ -193,6 +193,19 @@ def paired_tau_gain(
     return gain, float(np.std(boots, ddof=1))
 
 
+def departure_threshold(compared: int, alpha: float = 0.05) -> float:
+    """Paired standard errors a tuned plan's gain must exceed, when it is the best of
+    ``compared`` plans that challenge the default.
+
+    A one-sided Bonferroni bound: if no challenger is truly better, each gain is about normal
+    around zero, and the largest of ``compared`` of them passes ``Phi^-1(1 - alpha / compared)``
+    errors with probability at most ``alpha`` (1.64 errors for one plan, 2.13 for 3, 2.94 for 29).
+    """
+    if compared < 1 or not 0 < alpha < 1:
+        raise OmniError(f"need compared >= 1 and 0 < alpha < 1, got {compared} and {alpha}")
+    return float(stats.norm.ppf(1.0 - alpha / compared))
+
+
 def _suggest(trial: optuna.Trial, groups: Sequence[str]) -> tuple[list[str], dict]:
     chosen = [g for g in groups if trial.suggest_categorical(f"use:{g}", [True, False])]
     base = tuple(b for b in BASE_CHOICES if trial.suggest_categorical(f"base:{b}", [True, False]))
@@ -296,6 +309,7 @@ def tune(
     progress: bool = False,
     folds: int = 5,
     confirm_repeats: int = 3,
+    confirm_alpha: float = 0.05,
     heartbeat: float = HEARTBEAT_SECONDS,
 ) -> tuple[Profile, optuna.Study]:
     """Tune the composite on ``train_rows`` of ``bench`` within ``budget``.
@@ -310,9 +324,11 @@ def tune(
     of (CV Kendall tau, query seconds); the returned profile is the best plan within the budget.
     The first trial is always the untuned default plan. A tuned plan replaces it only when its
     CV tau is higher on the study's folds *and*, on average over ``confirm_repeats`` fresh fold
-    splits, higher by more than one paired standard error (:func:`paired_tau_gain`): the best
-    of many noisy CV scores is optimistic (winner's curse), a re-estimate on fresh folds is
-    not, and the paired error is the noise of the difference between the two plans.
+    splits, higher by more than :func:`departure_threshold` paired standard errors
+    (:func:`paired_tau_gain`). The paired error is the noise of the difference between the two
+    plans. The threshold grows with the number of plans the best was picked from, since fresh
+    folds of the same architectures do not undo the winner's curse: when no plan beats the
+    default, the tuner leaves it with probability at most ``confirm_alpha``.
     """
     if n_trials is not None and n_trials < 1:
         raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
@@ -335,7 +351,9 @@ def tune(
         )
         return oof_predictions(model, X_all[:, keep], y, random_state=cv_seed, folds=folds)
 
-    def confirm(best: optuna.trial.FrozenTrial, default: optuna.trial.FrozenTrial) -> bool:
+    def confirm(
+        best: optuna.trial.FrozenTrial, default: optuna.trial.FrozenTrial, compared: int
+    ) -> dict:
         gains, errors = [], []
         for r in range(confirm_repeats):
             seed = random_state + 1000 + r
@@ -344,12 +362,24 @@ def tune(
             gain, error = paired_tau_gain(y, tuned, untuned, random_state=seed)
             gains.append(gain)
             errors.append(error)
+        z = departure_threshold(compared, confirm_alpha)
+        gain, error = float(np.mean(gains)), float(np.mean(errors))
         logger.info(
-            "tuned plan vs default on fresh folds: gains %s, paired standard errors %s",
+            "tuned plan vs default on fresh folds: gains %s, paired standard errors %s, "
+            "threshold %.2f errors (best of %d plans)",
             np.round(gains, 3),
             np.round(errors, 3),
+            z,
+            compared,
         )
-        return float(np.mean(gains)) > float(np.mean(errors))
+        return {
+            "trial": best.number,
+            "gain": gain,
+            "paired_error": error,
+            "threshold_errors": z,
+            "compared": compared,
+            "departed": gain > z * error,
+        }
 
     def constrain(trial: optuna.Trial, violation: list[float]) -> None:
         """Optuna's constraints (set once per trial) and our copy of them."""
@@ -447,7 +477,10 @@ def _best_profile(bench, study, groups, budget, train_rows, multi_objective, con
     # the enqueued untuned plan: trial 0, or its retry when trial 0's process was killed
     default = next((t for t in feasible if t.params == study.trials[0].params), study.trials[0])
     challenged = not multi_objective and default in feasible and best.number != default.number
-    if challenged and (best.values[0] <= default.values[0] or not confirm(best, default)):
+    decision = None
+    if challenged and best.values[0] > default.values[0]:
+        decision = confirm(best, default, compared=len(feasible) - 1)
+    if challenged and not (decision and decision["departed"]):
         best = default  # a CV gain within noise is no reason to leave the default plan
     chosen = _groups_of(best, groups)
     params = _params_of(best)
@@ -463,7 +496,11 @@ def _best_profile(bench, study, groups, budget, train_rows, multi_objective, con
         init_seconds=best.user_attrs.get("init_seconds"),
         trials=len(study.trials),
         library_version=__version__,
-        extra={"multi_objective": multi_objective, "study": study.study_name},
+        extra={
+            "multi_objective": multi_objective,
+            "study": study.study_name,
+            "confirmation": decision,
+        },
     )
 
 

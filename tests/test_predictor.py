@@ -252,6 +252,9 @@ def test_a_lucky_cv_score_must_survive_fresh_folds(
         and profile.params["meta"] == tuning.DEFAULT_PARAMS["meta"]
     )
     assert is_default == keeps_default
+    decision = profile.extra["confirmation"]  # what the tuner weighed, kept with the profile
+    assert decision["departed"] == (not keeps_default)
+    assert decision["compared"] == 3 and decision["threshold_errors"] > 2
 
 
 def test_paired_gain_tells_a_steady_gain_from_luck():
@@ -355,3 +358,16 @@ def test_cli_tune_fit_predict(tmp_path, timed_bench, capsys):
     assert timed_bench.archs[0] in out and "predicted" in out
     archs.write_text("not an arch\n")
     assert main(["predict", str(model), str(archs)]) == 2
+
+
+def test_the_departure_threshold_grows_with_the_plans_compared():
+    from omni.tuning import departure_threshold
+
+    one, three, many = (departure_threshold(m) for m in (1, 3, 29))
+    assert 1.6 < one < three < many < 3.0
+    # the bound holds: the best of m null gains passes it at most alpha of the time
+    rng = np.random.default_rng(0)
+    best = rng.standard_normal((20000, 3)).max(axis=1)
+    assert (best > three).mean() <= 0.05
+    with pytest.raises(OmniError, match="compared >= 1"):
+        departure_threshold(0)

@@ -86,6 +86,14 @@ def run(args: argparse.Namespace) -> int:
             indent=1,
         )
     )
+    decision = profile.extra.get("confirmation")
+    if decision:
+        verdict = "left the default for" if decision["departed"] else "kept the default over"
+        print(
+            f"{verdict} trial {decision['trial']}, the best of {decision['compared']} challengers: "
+            f"fresh-fold gain {decision['gain']:+.3f}, needed > {decision['threshold_errors']:.2f}"
+            f" x paired error {decision['paired_error']:.3f}"
+        )
     if args.multi_objective:
         front = pareto_front(study)
         print(
