@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import sys
@@ -11,6 +13,27 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
+
+
+#: the packages whose code decides every benchmark's numbers
+LIBRARY_PACKAGES = ("omni", "base_predictors", "features")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A short hash of the library's source: cached parts made by other code are not reused."""
+    digest = hashlib.sha256()
+    for package in LIBRARY_PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            digest.update(path.relative_to(REPO).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def parts_dir(script: str) -> Path:
+    """Where ``script`` caches finished parts for a resumed run: one folder per library version
+    (:func:`code_fingerprint`), so a rerun after a change of the library computes afresh."""
+    return REPO / "runs" / script / code_fingerprint()
 
 
 def default_data_dir() -> Path:

@@ -12,14 +12,22 @@ built-in nb201-digits (3 of 12) and the 200 NB201 CIFAR-10 curves (10 of 200). E
 reads what the shipped ``omni@e`` reads besides its curve statistics (graph features, and the
 proxies where the benchmark has them), so the two differ only in what the variant changes.
 Uniform isomorph-safe splits, seeds 0..N-1. Each (case, predictor) is cached under
-runs/lc_composite_transfer/ (resumable). Writes benchmarks/results/lc_composite_transfer.json.
+runs/lc_composite_transfer/<code fingerprint>/ (resumable). Writes
+benchmarks/results/lc_composite_transfer.json.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
+from _common import (
+    RESULTS,
+    cached_evaluate,
+    chosen,
+    default_data_dir,
+    parts_dir,
+    write_summary,
+)
 from joblib import Parallel, delayed
 from nlp_composite_variants import VARIANTS, spec
 from nlp_lc import LOGS
@@ -27,7 +35,7 @@ from nlp_lc import LOGS
 from omni.data import load_benchmark
 from omni.predictors import composite_spec, resolve
 
-PARTS = REPO / "runs" / "lc_composite_transfer"
+PARTS = parts_dir("lc_composite_transfer")
 TRANSFER_VARIANTS = ("omni+inf+lce", "omni+inf+lce+train-lce")
 SINGLES = ("sotle", "early-stop", "lce")
 #: name -> (benchmark source, under the data dir or built in; fidelity; test size; train sizes)

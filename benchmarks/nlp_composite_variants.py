@@ -9,7 +9,7 @@ one-standard-error rule (``select="one-se"``), more curve statistics (LCE, of th
 and of the training curve; the shape of the validation curve: best, window mean, slope), a
 ridge base model over the low-fidelity columns (the one learner that extrapolates), the curve
 statistics without the graph features, and the ridge model alone. Each (variant, fidelity)
-is cached under runs/nlp_composite_variants/ (resumable). Writes
+is cached under runs/nlp_composite_variants/<code fingerprint>/ (resumable). Writes
 benchmarks/results/nlp_composite_variants.json.
 """
 
@@ -18,7 +18,14 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
+from _common import (
+    RESULTS,
+    cached_evaluate,
+    chosen,
+    default_data_dir,
+    parts_dir,
+    write_summary,
+)
 from nlp_lc import LOGS
 
 from base_predictors.rank_ensemble import AUTO_POWERS
@@ -28,7 +35,7 @@ from omni.predictor import OmniPredictor, linear_model
 from omni.predictors import COMPOSITE_LC_STATISTICS, PredictorSpec
 from omni.tuning import DEFAULT_PARAMS
 
-PARTS = REPO / "runs" / "nlp_composite_variants"
+PARTS = parts_dir("nlp_composite_variants")
 STACK = tuple(DEFAULT_PARAMS["base_predictors"])
 SHAPE = (
     "sotl_e",

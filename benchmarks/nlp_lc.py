@@ -8,7 +8,7 @@ of 50 read) the protocol's uniform split draws 43 test classes and trains on 20 
 Predictors: ``omni@e`` (the untuned composite over the graph features plus SoTL-E and the
 validation loss at epoch e), SoTL-E, early stopping (the validation loss at epoch e), LCE
 (Domhan et al.'s extrapolation) and LcSVR. Target: 100 - the validation loss at epoch 50.
-Each fidelity's records are cached under runs/nlp_lc/ (resumable). Writes
+Each fidelity's records are cached under runs/nlp_lc/<code fingerprint>/ (resumable). Writes
 benchmarks/results/nlp_lc.json and nlp_lc_e<e>.png.
 """
 
@@ -18,7 +18,7 @@ import argparse
 import sys
 
 import numpy as np
-from _common import REPO, RESULTS, cached_evaluate, default_data_dir
+from _common import RESULTS, cached_evaluate, default_data_dir, parts_dir
 
 from features.learning_curve import fidelity_seconds
 from omni.data import load_benchmark
@@ -27,7 +27,7 @@ from omni.evaluation.splits import class_groups
 from omni.predictors import resolve
 from omni.reporting import format_table, plot_kt_vs_train_size, write_json
 
-PARTS = REPO / "runs" / "nlp_lc"
+PARTS = parts_dir("nlp_lc")
 LOGS = "spaces/nas_bench_nlp_wikitext2_logs"
 PREDICTORS = ("omni", "sotle", "early-stop", "lce", "lcsvr")
 SINGLE_LC = ("sotle", "early-stop", "lce")

@@ -12,9 +12,12 @@ architectures; for every query budget the script scores
   nothing (each proxy, the low-fidelity column, early stopping and SoTL-E at each fidelity).
 
 Budgets: ``encoding`` (architecture encodings only), ``zero-cost`` (encodings + proxies within
-5 s per architecture), ``zero-cost-all`` (every proxy, when they cost more than 5 s together), ``low-fidelity`` (+ the benchmark's low-fidelity columns, e.g. NB201's
-12-epoch accuracy, or learning-curve groups; no query limit since NB201 ships no epoch times).
-Parts are cached per (benchmark, seed, and the options that change them) under runs/omni_bench/ so an interrupted run resumes.
+5 s per architecture), ``zero-cost-all`` (every proxy, when they cost more than 5 s together),
+``low-fidelity`` (+ the benchmark's low-fidelity columns, e.g. NB201's 12-epoch accuracy, or
+learning-curve groups; no query limit since NB201 ships no epoch times).
+Parts are cached per (benchmark, seed, and the options that change them) under
+runs/omni_bench/<code fingerprint>/ (a hash of the library source), so an interrupted run
+resumes and a changed library computes afresh.
 Writes benchmarks/results/omni.json and omni.png. The other spaces' published files
 (:data:`SPACE_BENCHMARKS`: NB101, DARTS, TransNAS-Bench-101 micro per task) run the same way,
 e.g. ``--benchmarks nb101,tnb101-micro-class_scene --budgets encoding,zero-cost-all``.
@@ -30,7 +33,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import REPO, RESULTS, default_data_dir, low_fidelity_columns, low_fidelity_groups
+from _common import (
+    RESULTS,
+    default_data_dir,
+    low_fidelity_columns,
+    low_fidelity_groups,
+    parts_dir,
+)
 from joblib import Parallel, delayed
 
 from omni.budget import Budget
@@ -48,7 +57,7 @@ from omni.predictors import PredictorSpec, available, resolve
 from omni.reporting import format_table, write_json, write_text_atomic
 from omni.tuning import default_plan, plan_cost, tune
 
-PARTS = REPO / "runs" / "omni_bench"
+PARTS = parts_dir("omni_bench")
 COMPOSITES = ("omni", "omni-tuned")
 #: the other spaces' NASLib files under the data folder: name -> (file, dataset)
 SPACE_BENCHMARKS = {
@@ -179,7 +188,7 @@ def training_free_records(bench_name, bench_arg, seed, sizes, test_size, only=()
 
 
 def part_path(parts: Path, bench_name, seed, sizes, test_size, only, trials) -> Path:
-    """A seed's cached records, named by everything that changes them but the code."""
+    """A seed's cached records, named by everything else that changes them."""
     budgets_key = "-".join(only) if only else "all"
     sizes_key = "-".join(map(str, sizes))
     name = f"{bench_name}-seed{seed}-t{test_size}-n{sizes_key}-{budgets_key}-trials{trials}"
@@ -346,7 +355,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--summarize-parts",
         action="store_true",
-        help="only summarize the seeds already finished under runs/omni_bench/",
+        help="only summarize the seeds already finished under runs/omni_bench/<code fingerprint>/",
     )
     p.add_argument(
         "--reverse", action="store_true", help="seeds last-first (a second process meets the first)"

@@ -9,7 +9,7 @@ pairwise predictor (``pairwise-full``, the registry's ``pairwise-graf``) with fe
 partners, beside the strongest single predictors over the same inputs. The question is the
 CNN-spaces issue's "OMNI >= the best single predictor": whether the rank meta-model, fitted on
 out-of-fold predictions of 20-100 architectures, can tell its best member from the rest.
-Each (space, stack) is cached under runs/stack_members/ (resumable).
+Each (space, stack) is cached under runs/stack_members/<code fingerprint>/ (resumable).
 Writes benchmarks/results/stack_members.json.
 """
 
@@ -17,7 +17,14 @@ from __future__ import annotations
 
 import argparse
 
-from _common import REPO, RESULTS, cached_evaluate, chosen, default_data_dir, write_summary
+from _common import (
+    RESULTS,
+    cached_evaluate,
+    chosen,
+    default_data_dir,
+    parts_dir,
+    write_summary,
+)
 from joblib import Parallel, delayed
 
 from omni.data import load_benchmark
@@ -26,7 +33,7 @@ from omni.predictor import OmniPredictor
 from omni.predictors import PredictorSpec, resolve
 from omni.tuning import DEFAULT_PARAMS
 
-PARTS = REPO / "runs" / "stack_members"
+PARTS = parts_dir("stack_members")
 GROUPS = ("graph", "zc:*")
 #: name -> the stack's base predictors (the rank meta-model, its default, over each)
 STACKS = {
