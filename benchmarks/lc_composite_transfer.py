@@ -20,14 +20,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import (
-    RESULTS,
-    cached_evaluate,
-    chosen,
-    default_data_dir,
-    parts_dir,
-    write_summary,
-)
+from _common import RESULTS, cached_evaluate, chosen, default_data_dir, parts_dir, write_summary
 from joblib import Parallel, delayed
 from nlp_composite_variants import VARIANTS, spec
 from nlp_lc import LOGS

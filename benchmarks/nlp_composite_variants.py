@@ -18,14 +18,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _common import (
-    RESULTS,
-    cached_evaluate,
-    chosen,
-    default_data_dir,
-    parts_dir,
-    write_summary,
-)
+from _common import RESULTS, cached_evaluate, chosen, default_data_dir, parts_dir, write_summary
 from nlp_lc import LOGS
 
 from base_predictors.rank_ensemble import AUTO_POWERS

@@ -33,13 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import (
-    RESULTS,
-    default_data_dir,
-    low_fidelity_columns,
-    low_fidelity_groups,
-    parts_dir,
-)
+from _common import RESULTS, default_data_dir, low_fidelity_columns, low_fidelity_groups, parts_dir
 from joblib import Parallel, delayed
 
 from omni.budget import Budget

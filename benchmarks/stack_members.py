@@ -17,14 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import (
-    RESULTS,
-    cached_evaluate,
-    chosen,
-    default_data_dir,
-    parts_dir,
-    write_summary,
-)
+from _common import RESULTS, cached_evaluate, chosen, default_data_dir, parts_dir, write_summary
 from joblib import Parallel, delayed
 
 from omni.data import load_benchmark
