@@ -289,6 +289,14 @@ def summarize(records):
         )
         if name == "omni-tuned" and all("departed" in r for r in rs):
             rows[-1]["departed"] = sum(bool(r["departed"]) for r in rs)
+        checks = [r["confirmation"] for r in rs if r.get("confirmation")]
+        if name == "omni-tuned" and checks:  # runs whose best plan beat the default on CV
+            rows[-1]["challenged"] = len(checks)
+            rows[-1]["fresh_gain_mean"] = float(np.mean([c["gain"] for c in checks]))
+            rows[-1]["paired_error_median"] = float(np.median([c["paired_error"] for c in checks]))
+            rows[-1]["gain_in_errors_max"] = max(
+                c["gain"] / c["paired_error"] if c["paired_error"] > 0 else 0.0 for c in checks
+            )
     return rows
 
 
