@@ -19,7 +19,10 @@ Per-curve statistics (:data:`STATISTICS`):
   converge (Domhan et al. combine their families too); the last value when none converges.
   The family with the smallest residual sum of squares alone (``combine="best"``) is the
   worse rule on short prefixes: the most flexible family fits them best and extrapolates worst
-  (``benchmarks/lce_combine.py`` measures both rules on the shared curves).
+  (``benchmarks/lce_combine.py`` measures the rules on the shared curves);
+- ``extrapolate_hedged``: the same, with the last value seen as one more candidate of the
+  median (``combine="median-last"``): the flat curve joins the families as the one without
+  parameters, so that of two converged fits a wild one cannot carry the prediction alone.
 
 Paper names (:data:`PAPER_STATISTICS`) resolve to one column on whichever metric a benchmark
 has: ``sotl`` / ``sotl_e`` use ``train_loss`` (else ``train_acc``), ``sovl`` uses ``val_loss``
@@ -29,6 +32,7 @@ architectures and there is no normalisation to leak.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import warnings
@@ -174,7 +178,7 @@ MAX_FIT_EVALUATIONS = 200
 
 
 #: how :func:`extrapolate_curve` turns the converged fits into one prediction
-COMBINE_RULES = ("median", "best")
+COMBINE_RULES = ("median", "best", "median-last")
 
 
 def fit_curve_families(
@@ -229,8 +233,8 @@ def combine_fits(
     fits: dict[str, tuple[float, float]], last: float, combine: str = "median"
 ) -> tuple[float, tuple[str, ...]]:
     """One prediction from :func:`fit_curve_families`' fits: the median of their predictions
-    (``"median"``) or the prediction of the smallest residual (``"best"``); ``(last, ())``
-    when nothing converged."""
+    (``"median"``), the prediction of the smallest residual (``"best"``), or the median of
+    their predictions and ``last`` (``"median-last"``); ``(last, ())`` when nothing converged."""
     if combine not in COMBINE_RULES:
         raise OmniError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
     if not fits:
@@ -238,7 +242,10 @@ def combine_fits(
     if combine == "best":
         name = min(fits, key=lambda n: fits[n][0])
         return fits[name][1], (name,)
-    return float(np.median([pred for _, pred in fits.values()])), tuple(fits)
+    preds = [pred for _, pred in fits.values()]
+    if combine == "median-last":
+        preds.append(float(last))
+    return float(np.median(preds)), tuple(fits)
 
 
 def extrapolate_curve(
@@ -307,11 +314,13 @@ def _slope(y: np.ndarray, ctx: StatContext) -> np.ndarray:
     return (tail - tail.mean(axis=1, keepdims=True)) @ x / float(x @ x)
 
 
-def _extrapolate(y: np.ndarray, ctx: StatContext) -> np.ndarray:
+def _extrapolate(y: np.ndarray, ctx: StatContext, combine: str = "median") -> np.ndarray:
     out = np.empty(len(y))
     fallbacks = 0
     for row, values in enumerate(y):
-        out[row], used = extrapolate_curve(values, ctx.target_epoch, limits=ctx.limits)
+        out[row], used = extrapolate_curve(
+            values, ctx.target_epoch, limits=ctx.limits, combine=combine
+        )
         fallbacks += not used
     if fallbacks:
         logger.info(
@@ -349,6 +358,11 @@ for _name, _func, _doc in (
     ("window_mean", _window_mean, "mean of the last `window` epochs"),
     ("slope", _slope, "least-squares slope per epoch over the last `window` epochs"),
     ("extrapolate", _extrapolate, "parametric extrapolation to the target epoch"),
+    (
+        "extrapolate_hedged",
+        functools.partial(_extrapolate, combine="median-last"),
+        "parametric extrapolation, the last value seen among the candidates of the median",
+    ),
 ):
     register_statistic(_name, _func, _doc)
 

@@ -200,3 +200,22 @@ def test_fidelity_seconds():
         fidelity_seconds(4, epoch_seconds=seconds)
     with pytest.raises(OmniError, match="give epoch_seconds"):
         fidelity_seconds(4)
+
+
+def test_the_hedged_rule_keeps_one_wild_fit_of_two_from_carrying_the_prediction():
+    fits = {"exp3": (0.1, 200.0), "ilog2": (0.2, 55.0)}  # one fit runs away, one stays near
+    assert combine_fits(fits, 50.0, "median")[0] == pytest.approx(127.5)
+    assert combine_fits(fits, 50.0, "median-last") == (55.0, ("exp3", "ilog2"))
+    assert combine_fits({}, 50.0, "median-last") == (50.0, ())
+    # four agreeing fits: the last value barely moves the median (it sits at one end)
+    agree = {
+        name: (0.1, v) for name, v in zip(CURVE_FAMILIES, (60.0, 61.0, 62.0, 63.0), strict=True)
+    }
+    assert combine_fits(agree, 50.0, "median-last")[0] == 61.0
+    t = np.arange(1, 9, dtype=float)
+    loss = 0.5 + 2.0 * t**-0.5
+    X, names = curve_features(
+        {"val_loss": loss[None, :]}, 8, ["extrapolate_hedged"], target_epoch=50
+    )
+    assert names == ["val_loss:extrapolate_hedged"]
+    assert X[0, 0] == pytest.approx(extrapolate_curve(-loss, 50, combine="median-last")[0])
