@@ -10,7 +10,8 @@ orients every statistic so that higher means better -- no sign is flipped here.
   (Ru et al., "Speedy Performance Estimation for NAS", NeurIPS 2021; ``lc:sotl_e@e``);
 - :class:`LCExtrapolationPredictor` -- the final accuracy extrapolated by parametric curves,
   the median of the converged families' predictions (Domhan, Springenberg & Hutter, IJCAI
-  2015; ``lc:val_metric:extrapolate@e``).
+  2015; ``lc:val_metric:extrapolate@e``); registered twice: ``lce``, and ``lce-hedged``
+  whose median also counts the last value seen (``lc:val_metric:extrapolate_hedged@e``).
 """
 
 from __future__ import annotations

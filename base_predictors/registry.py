@@ -226,6 +226,13 @@ for _info in (
         "parametric extrapolation of the validation curve (Domhan et al.)",
     ),
     PredictorInfo(
+        "lce-hedged",
+        "learning-curve",
+        (_lc("val_metric:extrapolate_hedged"),),
+        LCExtrapolationPredictor,
+        "LCE with the last value seen among the candidates of the families' median",
+    ),
+    PredictorInfo(
         "lcsvr",
         "hybrid",
         _HYBRID_GROUPS,

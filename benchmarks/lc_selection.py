@@ -13,7 +13,7 @@ correlation over seeds between the training and the test gap of the best fixed s
 each other one.
 A negative correlation means a lead on the training cells predicts a loss on the test cells:
 on a small file this happens when a few architectures carry the lead (``decisive_cell``: the
-share of the best statistic's lead in concordant pairs that its most decisive architecture
+best statistic's lead in concordant pairs, the part of it that its most decisive architecture
 carries, and both taus without it), so that which side of the split they fall on decides.
 Writes benchmarks/results/lc_selection.json.
 """
@@ -34,7 +34,7 @@ from omni.featurizer import Featurizer
 from omni.predictors import resolve
 from omni.reporting import format_table, write_json
 
-STATISTICS = ("sotle", "early-stop", "lce")
+STATISTICS = ("sotle", "early-stop", "lce", "lce-hedged")
 #: name -> (benchmark under the data dir, or built in; fidelities; test size; train sizes;
 #: classes drawn afresh per seed as the population, None: all). The last case puts the
 #: built-in benchmark in NLP's shoes: 93 classes, so that train and test use all of them.
@@ -60,8 +60,8 @@ def scores_of(bench, fidelity: int) -> dict[str, np.ndarray]:
 
 
 def decisive_cell(y: np.ndarray, better: np.ndarray, other: np.ndarray) -> dict:
-    """How much of ``better``'s lead over ``other`` (in concordant pairs, every architecture)
-    the one architecture that carries most of it carries, and the two taus without it."""
+    """``better``'s lead over ``other`` in concordant pairs (every architecture), the net pairs
+    of it that the one architecture carrying most of it is in, and the two taus without it."""
     ok = np.flatnonzero(np.isfinite(y))
     y, better, other = y[ok], better[ok], other[ok]
     order = np.sign(y[:, None] - y[None, :])
@@ -71,7 +71,8 @@ def decisive_cell(y: np.ndarray, better: np.ndarray, other: np.ndarray) -> dict:
     top = int(per_arch.argmax())
     rest = np.arange(len(y)) != top
     return {
-        "share": float(per_arch[top] / total) if total > 0 else float("nan"),
+        "lead_pairs": float(total),
+        "pairs_of_top": float(per_arch[top]),
         "row": int(ok[top]),
         "kt_without": [_tau(y[rest], better[rest]), _tau(y[rest], other[rest])],
     }
@@ -154,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(summary, list(dict.fromkeys(k for row in summary for k in row))))
     for d in decisive:
         print(
-            f"{d['benchmark']} e={d['fidelity']}: one architecture (row {d['row']}) carries "
-            f"{d['share']:.0%} of {d['best']}'s lead over {d['other']}; without it, Kendall tau "
-            f"{d['kt_without'][0]:.3f} against {d['kt_without'][1]:.3f}"
+            f"{d['benchmark']} e={d['fidelity']}: {d['best']} leads {d['other']} by "
+            f"{d['lead_pairs']:.0f} concordant pairs, {d['pairs_of_top']:.0f} of them through one "
+            f"architecture (row {d['row']}); without it, Kendall tau {d['kt_without'][0]:.3f} "
+            f"against {d['kt_without'][1]:.3f}"
         )
     command = "python benchmarks/lc_selection.py " + " ".join(
         sys.argv[1:] if argv is None else argv

@@ -7,7 +7,7 @@ of 50 read) the protocol's uniform split draws 43 test classes and trains on 20 
 (so at n=50 the test set is every other distinct cell), one architecture per class, 10 seeds.
 Predictors: ``omni@e`` (the untuned composite over the graph features plus SoTL-E and the
 validation loss at epoch e), SoTL-E, early stopping (the validation loss at epoch e), LCE
-(Domhan et al.'s extrapolation) and LcSVR. Target: 100 - the validation loss at epoch 50.
+(Domhan et al.'s extrapolation), LCE hedged by the last value seen and LcSVR. Target: 100 - the validation loss at epoch 50.
 Each fidelity's records are cached under runs/nlp_lc/<code fingerprint>/ (resumable). Writes
 benchmarks/results/nlp_lc.json and nlp_lc_e<e>.png.
 """
@@ -29,8 +29,8 @@ from omni.reporting import format_table, plot_kt_vs_train_size, write_json
 
 PARTS = parts_dir("nlp_lc")
 LOGS = "spaces/nas_bench_nlp_wikitext2_logs"
-PREDICTORS = ("omni", "sotle", "early-stop", "lce", "lcsvr")
-SINGLE_LC = ("sotle", "early-stop", "lce")
+PREDICTORS = ("omni", "sotle", "early-stop", "lce", "lce-hedged", "lcsvr")
+SINGLE_LC = ("sotle", "early-stop", "lce", "lce-hedged")
 
 
 def main(argv: list[str] | None = None) -> int:

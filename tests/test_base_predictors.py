@@ -281,7 +281,7 @@ def test_seminas_uses_unlabeled_architectures(nb201, fitted):
 def test_registry_entries():
     names = {i.name for i in registry.all_predictors()}
     expected = {"xgb-onehot", "xgb-zc", "rf", "ngb", "gp", "bananas", "gcn", "seminas"}
-    assert expected | {"early-stop", "sotle", "lce", "lcsvr", "bnn"} <= names
+    assert expected | {"early-stop", "sotle", "lce", "lce-hedged", "lcsvr", "bnn"} <= names
     for info in registry.all_predictors():
         assert info.family in FAMILIES
         est = info.make(random_state=3)
