@@ -328,7 +328,7 @@ def tune(
     (:func:`paired_tau_gain`). The paired error is the noise of the difference between the two
     plans. The threshold grows with the number of plans the best was picked from, since fresh
     folds of the same architectures do not undo the winner's curse: when no plan beats the
-    default, the tuner leaves it with probability at most ``confirm_alpha``.
+    default, the tuner leaves it with probability of about ``confirm_alpha`` at most.
     """
     if n_trials is not None and n_trials < 1:
         raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
