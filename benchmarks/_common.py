@@ -18,6 +18,16 @@ RESULTS = REPO / "benchmarks" / "results"
 #: the packages whose code decides every benchmark's numbers
 LIBRARY_PACKAGES = ("omni", "base_predictors", "features")
 
+#: the other spaces' NASLib files under the data folder: name -> (file, dataset)
+SPACE_BENCHMARKS = {
+    "nb101": ("spaces/zc_nasbench101.json", "cifar10"),
+    "darts": ("spaces/zc_nasbench301.json", "cifar10"),
+    **{
+        f"tnb101-micro-{task}": ("spaces/zc_transbench101_micro.json", task)
+        for task in ("class_scene", "class_object", "room_layout", "jigsaw")
+    },
+}
+
 
 @functools.cache
 def code_fingerprint() -> str:

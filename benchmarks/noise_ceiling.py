@@ -1,8 +1,10 @@
-"""How well can any predictor rank NAS-Bench-201 CIFAR-10 cells against its target?
+"""How well can any predictor rank a benchmark's architectures against its target?
 
-The target, ``val_acc_200ep``, is ONE training run per cell, so even a predictor that knew every
-cell's expected accuracy would not reach Kendall tau 1 against it. NB201 trained the copies of
-an isomorphism class separately; their spread measures the run-to-run noise. Three estimates:
+A target is ONE training run per architecture, so even a predictor that knew every
+architecture's expected accuracy would not reach Kendall tau 1 against it. Where a benchmark
+holds separately trained copies of one isomorphism class (NB201's table, NB101's file, whose
+copies carry one of NB101's three seeds, and TransNAS-Bench-101 micro, for each task), their
+spread measures the run-to-run noise. Three estimates:
 
 1. ``retest``: tau between two separately trained copies of the same cell, over random sets of
    ``--test-size`` classes with two or more copies (one random pair of copies per class).
@@ -12,9 +14,13 @@ an isomorphism class separately; their spread measures the run-to-run noise. Thr
    copies' classes binned by mean accuracy). Tau between the stand-in and the noisy copy is what a
    perfect predictor would score. The stand-in already carries one run's noise, which spreads it
    more than the expected accuracies are spread, so this errs high: an upper estimate.
-3. ``seed_mean``: tau between the target and the NB201 API's 3-seed mean accuracy at epoch 200
-   (x-valid split) of the learning-curve cells that are benchmark rows. The single run is likely
-   one of the three seeds, so this also errs high.
+3. ``seed_mean`` (NB201 only): tau between the target and the NB201 API's 3-seed mean accuracy
+   at epoch 200 (x-valid split) of the learning-curve cells that are benchmark rows. The single
+   run is likely one of the three seeds, so this also errs high.
+
+Classes are found through each space's canonical form, as the evaluation's splits find them; a
+benchmark with fewer than ``MIN_CLASSES`` classes with copies (DARTS has none, the NLP logs
+four) is reported as too few.
 
     python benchmarks/noise_ceiling.py [--data-dir PATH] [--draws 200]
 """
@@ -22,35 +28,28 @@ an isomorphism class separately; their spread measures the run-to-run noise. Thr
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, default_data_dir
+from _common import RESULTS, SPACE_BENCHMARKS, default_data_dir
 from scipy.stats import kendalltau
 
 from omni.data import load_benchmark
+from omni.data.nb201_files import read_nb201_table
+from omni.evaluation.splits import class_groups
 from omni.reporting import write_json
 
 BINS = 5
+#: classes with copies below which the noise of a benchmark is not estimated
+MIN_CLASSES = 20
 
 
-def read_copies(table) -> list[np.ndarray]:
-    """Recorded accuracies of every canonical class with two or more trained copies."""
-    by_class = defaultdict(list)
-    with open(table, newline="") as handle:
-        for row in csv.DictReader(handle):
-            try:
-                value = float(row["val_acc_200ep"])
-            except (KeyError, ValueError):
-                continue
-            if np.isfinite(value):
-                by_class[row["canonical_id"]].append(value)
-    return [np.array(v) for v in by_class.values() if len(v) >= 2]
+def copies_of(bench) -> list[np.ndarray]:
+    """Recorded targets of every isomorphism class with two or more copies."""
+    return [bench.target[g] for g in class_groups(bench) if len(g) >= 2]
 
 
 def _level(edges: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
@@ -72,6 +71,43 @@ def summary(taus) -> dict:
     return {"kt_mean": float(np.mean(taus)), "kt_std": float(np.std(taus)), "draws": len(taus)}
 
 
+def estimate(copies: list[np.ndarray], targets: np.ndarray, test_size: int, draws: int, rng):
+    """``retest`` and ``ceiling`` of one benchmark from its classes' copies."""
+    edges, noise = noise_by_level(copies)
+    retest = []
+    for _ in range(draws):
+        pick = rng.choice(len(copies), size=min(test_size, len(copies)), replace=False)
+        pairs = np.array([rng.choice(copies[k], size=2, replace=False) for k in pick])
+        retest.append(kendalltau(pairs[:, 0], pairs[:, 1])[0])
+    targets = targets[np.isfinite(targets)]
+    ceiling = []
+    for _ in range(draws):
+        y = targets[rng.choice(len(targets), size=min(test_size, len(targets)), replace=False)]
+        ceiling.append(kendalltau(y, y + rng.normal(0.0, noise[_level(edges, y)]))[0])
+    return {
+        "retest": {**summary(retest), "classes_with_copies": len(copies)},
+        "ceiling": {
+            **summary(ceiling),
+            "bin_edges": edges.tolist(),
+            "within_class_std": noise.tolist(),
+        },
+    }
+
+
+def seed_mean(bench, curves_file: Path) -> dict:
+    """Tau between NB201's single-run target and its 3-seed mean at epoch 200."""
+    curves = load_benchmark(curves_file)  # target: the 3-seed mean at the last epoch
+    row_of = {int(b): i for i, b in enumerate(bench.extra["benchmark_id"])}
+    pairs = np.array(
+        [
+            (bench.target[row_of[int(b)]], final)
+            for b, final in zip(curves.extra["benchmark_id"], curves.target, strict=True)
+            if np.isfinite(b) and int(b) in row_of and np.isfinite(final)
+        ]
+    )
+    return {"kt": float(kendalltau(pairs[:, 0], pairs[:, 1])[0]), "cells": len(pairs)}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data-dir", default=str(default_data_dir()))
@@ -79,52 +115,36 @@ def main(argv=None) -> int:
     p.add_argument("--draws", type=int, default=200)
     p.add_argument("--out", default=str(RESULTS / "noise_ceiling.json"))
     args = p.parse_args(argv)
-    table = Path(args.data_dir) / "nb201" / "nb201_cifar10_table.csv"
+    data = Path(args.data_dir)
+    table = data / "nb201" / "nb201_cifar10_table.csv"
     if not table.exists():
         print(f"no NB201 table at {table}; pass --data-dir", file=sys.stderr)
         return 2
     start = time.perf_counter()
     rng = np.random.default_rng(0)
-    copies = read_copies(table)
-    edges, noise = noise_by_level(copies)
-
-    retest = []
-    for _ in range(args.draws):
-        pick = rng.choice(len(copies), size=min(args.test_size, len(copies)), replace=False)
-        pairs = np.array([rng.choice(copies[k], size=2, replace=False) for k in pick])
-        retest.append(kendalltau(pairs[:, 0], pairs[:, 1])[0])
-
     bench = load_benchmark(args.data_dir)
-    ceiling = []
-    for _ in range(args.draws):
-        y = bench.target[rng.choice(len(bench), size=args.test_size, replace=False)]
-        ceiling.append(kendalltau(y, y + rng.normal(0.0, noise[_level(edges, y)]))[0])
-
-    seed_mean = {}
+    results = {
+        "nb201-cifar10": estimate(
+            copies_of(read_nb201_table(table)), bench.target, args.test_size, args.draws, rng
+        )
+    }
     curves_file = table.parent / "nb201_cifar10_lc200.json"
     if curves_file.exists():
-        curves = load_benchmark(curves_file)  # target: the 3-seed mean at the last epoch
-        row_of = {int(b): i for i, b in enumerate(bench.extra["benchmark_id"])}
-        pairs = np.array(
-            [
-                (bench.target[row_of[int(b)]], final)
-                for b, final in zip(curves.extra["benchmark_id"], curves.target, strict=True)
-                if np.isfinite(b) and int(b) in row_of and np.isfinite(final)
-            ]
-        )
-        seed_mean = {"kt": float(kendalltau(pairs[:, 0], pairs[:, 1])[0]), "cells": len(pairs)}
-
-    results = {
-        "retest": {**summary(retest), "classes_with_copies": len(copies)},
-        "ceiling": {
-            **summary(ceiling),
-            "bin_edges": edges.tolist(),
-            "within_class_std": noise.tolist(),
-        },
-        "seed_mean": seed_mean,
-    }
+        results["nb201-cifar10"]["seed_mean"] = seed_mean(bench, curves_file)
+    others = {**SPACE_BENCHMARKS, "nlp": ("spaces/nas_bench_nlp_wikitext2_logs", None)}
+    for name, (file, dataset) in others.items():
+        if not (data / file).exists():
+            print(f"{name}: no {data / file}, skipped", file=sys.stderr)
+            continue
+        other = load_benchmark(data / file, dataset=dataset)
+        copies = copies_of(other)
+        if len(copies) < MIN_CLASSES:
+            results[name] = {"classes_with_copies": len(copies), "too_few": True}
+        else:
+            results[name] = estimate(copies, other.target, args.test_size, args.draws, rng)
     for name, r in results.items():
-        print(name, json.dumps({k: v for k, v in r.items() if not isinstance(v, list)}))
+        brief = {k: v["kt_mean"] for k, v in r.items() if isinstance(v, dict) and "kt_mean" in v}
+        print(name, json.dumps(brief or r))
     write_json(
         args.out,
         {

@@ -33,7 +33,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, default_data_dir, low_fidelity_columns, low_fidelity_groups, parts_dir
+from _common import (
+    RESULTS,
+    SPACE_BENCHMARKS,
+    default_data_dir,
+    low_fidelity_columns,
+    low_fidelity_groups,
+    parts_dir,
+)
 from joblib import Parallel, delayed
 
 from omni.budget import Budget
@@ -53,15 +60,6 @@ from omni.tuning import default_plan, plan_cost, tune
 
 PARTS = parts_dir("omni_bench")
 COMPOSITES = ("omni", "omni-tuned")
-#: the other spaces' NASLib files under the data folder: name -> (file, dataset)
-SPACE_BENCHMARKS = {
-    "nb101": ("spaces/zc_nasbench101.json", "cifar10"),
-    "darts": ("spaces/zc_nasbench301.json", "cifar10"),
-    **{
-        f"tnb101-micro-{task}": ("spaces/zc_transbench101_micro.json", task)
-        for task in ("class_scene", "class_object", "room_layout", "jigsaw")
-    },
-}
 
 
 def load(arg):
