@@ -114,10 +114,10 @@ def write_summary(
     write_json(out, {"command": command, "summary": summary, "records": records})
 
 
-def chosen(parser, value: str, known, what: str) -> list[str]:
-    """The comma-separated names of ``value``, each checked against ``known`` (a parser error
+def chosen(parser, value: str, known, what: str, sep: str = ",") -> list[str]:
+    """The ``sep``-separated names of ``value``, each checked against ``known`` (a parser error
     names the unknown ones)."""
-    names = value.split(",")
+    names = value.split(sep)
     unknown = sorted(set(names) - set(known))
     if unknown:
         parser.error(f"unknown {what} {unknown}; known: {list(known)}")

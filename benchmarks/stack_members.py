@@ -34,21 +34,28 @@ STACKS = {
     "omni[pairwise-full,rf]": ("pairwise-full@all", "rf@all"),
     "omni[pairwise-full,pairwise]": ("pairwise-full@all", "pairwise@all"),
     "omni[pairwise-full,xgb-rank,rf]": ("pairwise-full@all", "xgb-rank@all", "rf@all"),
+    # the default's members with the full-strength pairwise predictor in the light one's place
+    "omni[xgb-rank,rf,et,pairwise-full]": ("xgb-rank@all", "rf@all", "et@all", "pairwise-full@all"),
 }
 SINGLES = ("pairwise-graf", "rf-graf")
-#: space -> (file under the data dir, train sizes)
+#: space -> (file under the data dir, dataset, train sizes)
 SPACES = {
-    "nb101": ("spaces/zc_nasbench101.json", (20, 50, 90)),
-    "darts": ("spaces/zc_nasbench301.json", (20, 100)),
+    "nb101": ("spaces/zc_nasbench101.json", None, (20, 50, 90)),
+    "darts": ("spaces/zc_nasbench301.json", None, (20, 100)),
+    "tnb101-micro-room_layout": (
+        "spaces/zc_transbench101_micro.json",
+        "room_layout",
+        (20, 100, 180),
+    ),
 }
 
 
 def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
     """One stack (or single predictor) on one space, cached."""
-    path, sizes = SPACES[space]
+    path, dataset, sizes = SPACES[space]
 
     def make():
-        bench = load_benchmark(f"{data_dir}/{path}")
+        bench = load_benchmark(f"{data_dir}/{path}", dataset=dataset)
         if name not in STACKS:
             return bench, resolve(bench, [name])
         columns = Featurizer.for_table(bench, GROUPS).columns_
@@ -64,15 +71,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=str(default_data_dir()))
     p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--spaces", default=",".join(SPACES))
+    p.add_argument("--spaces", default="nb101,darts")
+    p.add_argument(
+        "--stacks",
+        default=";".join((*STACKS, *SINGLES)),
+        help="stacks and single predictors, separated by ';' (stack names hold commas)",
+    )
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS / "stack_members.json"))
     args = p.parse_args(argv)
     spaces = chosen(p, args.spaces, SPACES, "spaces")
+    names = chosen(p, args.stacks, (*STACKS, *SINGLES), "stacks", sep=";")
     parts = Parallel(n_jobs=args.jobs)(
         delayed(run_part)(args.data_dir, space, name, args.seeds)
         for space in spaces
-        for name in (*STACKS, *SINGLES)
+        for name in names
     )
     records = [r for part in parts for r in part]
     write_summary(args.out, "stack_members.py", argv, records, by="space")
