@@ -6,7 +6,8 @@
 curve statistics, with the strongest-input power allowed, lifts ``omni@3`` on the NLP logs by
 about 0.09. A default has to hold on curves it was not chosen on, so the same variants
 (:data:`TRANSFER_VARIANTS`, spelled as in ``nlp_composite_variants.VARIANTS``; ``+train-lce``
-also extrapolates the training-loss curve) run beside the single curve predictors on every
+also extrapolates the training-loss curve; ``+lce-hedged`` reads the hedged LCE, whose median
+counts the last value seen as one more family, in LCE's place) run beside the single curve predictors on every
 learning-curve benchmark at hand (:data:`CASES`): the NLP logs (fidelities 3 and 10 of 50), the
 built-in nb201-digits (3 of 12) and the 200 NB201 CIFAR-10 curves (10 of 200). Each variant
 reads what the shipped ``omni@e`` reads besides its curve statistics (graph features, and the
@@ -29,8 +30,8 @@ from omni.data import load_benchmark
 from omni.predictors import composite_spec, resolve
 
 PARTS = parts_dir("lc_composite_transfer")
-TRANSFER_VARIANTS = ("omni+inf+lce", "omni+inf+lce+train-lce")
-SINGLES = ("sotle", "early-stop", "lce")
+TRANSFER_VARIANTS = ("omni+inf+lce", "omni+inf+lce+train-lce", "omni+inf+lce-hedged")
+SINGLES = ("sotle", "early-stop", "lce", "lce-hedged")
 #: name -> (benchmark source, under the data dir or built in; fidelity; test size; train sizes)
 CASES = {
     "nlp@3": (f"data:{LOGS}", 3, 43, (20, 50)),

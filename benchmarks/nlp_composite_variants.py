@@ -38,6 +38,7 @@ SHAPE = (
     "val_metric:slope",
 )
 LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate")
+HEDGED_LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate_hedged")
 WITH_INF = {"power": "auto", "powers": (*AUTO_POWERS, np.inf)}
 ONE_SE = {**WITH_INF, "select": "one-se"}
 #: name -> (architecture groups, curve statistics, base predictors, rank meta parameters);
@@ -57,6 +58,7 @@ VARIANTS = {
         WITH_INF,
     ),
     "omni+inf+lce+train-lce": (("graph",), (*LCE, "train:extrapolate"), STACK, WITH_INF),
+    "omni+inf+lce-hedged": (("graph",), HEDGED_LCE, STACK, WITH_INF),
     "curves-only+inf+lce": ((), LCE, STACK, WITH_INF),
     "ridge(shape)": ((), SHAPE[1:], None, None),
 }

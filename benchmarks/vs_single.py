@@ -2,8 +2,8 @@
 
     python benchmarks/vs_single.py [RESULTS.json ...] [--out results/vs_single.json]
 
-Reads the records of ``omni_bench.py`` runs (and of ``nlp_lc.py``, whose cells are the
-fidelities ``@e``) and, per (benchmark, budget, train size), compares the untuned composite with
+Reads the records of ``omni_bench.py`` runs (and of ``nlp_lc.py`` and the other scripts whose
+records name a case or a space; their cells are split by fidelity ``@e``) and, per (benchmark, budget, train size), compares the untuned composite with
 two single predictors:
 
 - ``after the fact``: the single with the highest mean tau over the seeds, the README's "best
@@ -39,8 +39,9 @@ DEFAULT_RUNS = (
     "spaces_darts.json",
     "nlp_lc.json",
 )
+#: the composite compared; every other name that starts with it (``omni-tuned``, a stack of
+#: ``stack_members.py``, a variant of ``lc_composite_transfer.py``) is a composite, not a single
 COMPOSITE = "omni"
-SKIP = ("omni-tuned",)  # another composite, not a single predictor
 
 
 def cells_of(path: Path) -> dict[tuple, dict[str, dict[int, float]]]:
@@ -52,9 +53,14 @@ def cells_of(path: Path) -> dict[tuple, dict[str, dict[int, float]]]:
             name, _, epochs = name.partition("@")
             budget = f"e={epochs}" if epochs else "all"
         tau = r["kendall_tau"]
-        if name in SKIP or tau is None or not np.isfinite(tau):
+        if (
+            (name != COMPOSITE and name.startswith(COMPOSITE))
+            or tau is None
+            or not np.isfinite(tau)
+        ):
             continue
-        cell = (r.get("benchmark", path.stem), budget, r["train_size"])
+        bench = r.get("benchmark") or r.get("case") or r.get("space") or path.stem
+        cell = (bench, budget, r["train_size"])
         cells[cell][name][r["seed"]] = float(tau)
     return cells
 
