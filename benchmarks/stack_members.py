@@ -19,6 +19,7 @@ import argparse
 
 from _common import RESULTS, cached_evaluate, chosen, default_data_dir, parts_dir, write_summary
 from joblib import Parallel, delayed
+from nlp_composite_variants import ONE_SE, WITH_INF
 
 from omni.data import load_benchmark
 from omni.featurizer import Featurizer
@@ -28,6 +29,7 @@ from omni.tuning import DEFAULT_PARAMS
 
 PARTS = parts_dir("stack_members")
 GROUPS = ("graph", "zc:*")
+FULL_PAIRWISE = ("xgb-rank@all", "rf@all", "et@all", "pairwise-full@all")
 #: name -> the stack's base predictors (the rank meta-model, its default, over each)
 STACKS = {
     "omni": tuple(DEFAULT_PARAMS["base_predictors"]),
@@ -35,7 +37,15 @@ STACKS = {
     "omni[pairwise-full,pairwise]": ("pairwise-full@all", "pairwise@all"),
     "omni[pairwise-full,xgb-rank,rf]": ("pairwise-full@all", "xgb-rank@all", "rf@all"),
     # the default's members with the full-strength pairwise predictor in the light one's place
-    "omni[xgb-rank,rf,et,pairwise-full]": ("xgb-rank@all", "rf@all", "et@all", "pairwise-full@all"),
+    "omni[xgb-rank,rf,et,pairwise-full]": FULL_PAIRWISE,
+    # ... and a meta-model that may take its strongest member alone
+    "omni[xgb-rank,rf,et,pairwise-full]+inf": FULL_PAIRWISE,
+    "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": FULL_PAIRWISE,
+}
+#: the rank meta-model's parameters where a stack does not keep the default's
+STACK_META = {
+    "omni[xgb-rank,rf,et,pairwise-full]+inf": WITH_INF,
+    "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": ONE_SE,
 }
 SINGLES = ("pairwise-graf", "rf-graf")
 #: space -> (file under the data dir, dataset, train sizes)
@@ -60,6 +70,7 @@ def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
             return bench, resolve(bench, [name])
         columns = Featurizer.for_table(bench, GROUPS).columns_
         params = {**DEFAULT_PARAMS, "base_predictors": list(STACKS[name])}
+        params["meta_params"] = dict(STACK_META.get(name, params["meta_params"]))
         factory = lambda rs: OmniPredictor(columns=columns, random_state=rs, **params)  # noqa: E731
         return bench, [PredictorSpec(name, "composite", GROUPS, factory)]
 
