@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from _common import RESULTS, SPACE_BENCHMARKS, default_data_dir
+from nlp_lc import LOGS
 from scipy.stats import kendalltau
 
 from omni.data import load_benchmark
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
     curves_file = table.parent / "nb201_cifar10_lc200.json"
     if curves_file.exists():
         results["nb201-cifar10"]["seed_mean"] = seed_mean(bench, curves_file)
-    others = {**SPACE_BENCHMARKS, "nlp": ("spaces/nas_bench_nlp_wikitext2_logs", None)}
+    others = {**SPACE_BENCHMARKS, "nlp": (LOGS, None)}
     for name, (file, dataset) in others.items():
         if not (data / file).exists():
             print(f"{name}: no {data / file}, skipped", file=sys.stderr)

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import argparse
 
-from _common import RESULTS, cached_evaluate, chosen, default_data_dir, parts_dir, write_summary
+from _common import (
+    RESULTS,
+    SPACE_BENCHMARKS,
+    cached_evaluate,
+    chosen,
+    default_data_dir,
+    parts_dir,
+    write_summary,
+)
 from joblib import Parallel, delayed
 from nlp_composite_variants import ONE_SE, WITH_INF
 
@@ -48,21 +56,13 @@ STACK_META = {
     "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": ONE_SE,
 }
 SINGLES = ("pairwise-graf", "rf-graf")
-#: space -> (file under the data dir, dataset, train sizes)
-SPACES = {
-    "nb101": ("spaces/zc_nasbench101.json", None, (20, 50, 90)),
-    "darts": ("spaces/zc_nasbench301.json", None, (20, 100)),
-    "tnb101-micro-room_layout": (
-        "spaces/zc_transbench101_micro.json",
-        "room_layout",
-        (20, 100, 180),
-    ),
-}
+#: space (a name of ``SPACE_BENCHMARKS``) -> train sizes
+SPACES = {"nb101": (20, 50, 90), "darts": (20, 100), "tnb101-micro-room_layout": (20, 100, 180)}
 
 
 def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
     """One stack (or single predictor) on one space, cached."""
-    path, dataset, sizes = SPACES[space]
+    (path, dataset), sizes = SPACE_BENCHMARKS[space], SPACES[space]
 
     def make():
         bench = load_benchmark(f"{data_dir}/{path}", dataset=dataset)
