@@ -6,9 +6,10 @@ On the published files of NB101 and DARTS (graph features + every proxy, the
 ``zero-cost-all`` budget of ``omni_bench.py``; canonical uniform splits, test 200, seeds
 0..N-1), the composite with its default stack and with stacks that hold the full-strength
 pairwise predictor (``pairwise-full``, the registry's ``pairwise-graf``) with fewer, stronger
-partners, beside the strongest single predictors over the same inputs. The question is the
-CNN-spaces issue's "OMNI >= the best single predictor": whether the rank meta-model, fitted on
-out-of-fold predictions of 20-100 architectures, can tell its best member from the rest.
+partners, or as the level-1 model itself, beside the strongest single predictors over the same
+inputs (also on TNB101-micro room_layout and NB201 CIFAR-10 with ``--spaces``). The question is
+the CNN-spaces issue's "OMNI >= the best single predictor": whether the rank meta-model, fitted
+on out-of-fold predictions of 20-100 architectures, can tell its best member from the rest.
 Each (space, stack) is cached under runs/stack_members/<code fingerprint>/ (resumable).
 Writes benchmarks/results/stack_members.json.
 """
@@ -49,28 +50,39 @@ STACKS = {
     # ... and a meta-model that may take its strongest member alone
     "omni[xgb-rank,rf,et,pairwise-full]+inf": FULL_PAIRWISE,
     "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": FULL_PAIRWISE,
+    # the full-strength pairwise predictor as the level-1 model ("/"), over the raw columns
+    # and the out-of-fold predictions of the default's three tree ensembles
+    "omni[xgb-rank,rf,et]/pairwise-full": ("xgb-rank@all", "rf@all", "et@all"),
 }
-#: the rank meta-model's parameters where a stack does not keep the default's
-STACK_META = {
-    "omni[xgb-rank,rf,et,pairwise-full]+inf": WITH_INF,
-    "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": ONE_SE,
+#: the composite's parameters where a stack does not keep the default's
+STACK_PARAMS = {
+    "omni[xgb-rank,rf,et,pairwise-full]+inf": {"meta_params": WITH_INF},
+    "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": {"meta_params": ONE_SE},
+    "omni[xgb-rank,rf,et]/pairwise-full": {"meta": "pairwise-full", "meta_params": None},
 }
 SINGLES = ("pairwise-graf", "rf-graf")
-#: space (a name of ``SPACE_BENCHMARKS``) -> train sizes
-SPACES = {"nb101": (20, 50, 90), "darts": (20, 100), "tnb101-micro-room_layout": (20, 100, 180)}
+#: benchmark -> (path under the data folder, dataset); NB201's folder has one dataset
+BENCHMARKS = {**SPACE_BENCHMARKS, "nb201-cifar10": ("nb201", None)}
+#: space (a name of ``BENCHMARKS``) -> train sizes
+SPACES = {
+    "nb101": (20, 50, 90),
+    "darts": (20, 100),
+    "tnb101-micro-room_layout": (20, 100, 180),
+    "nb201-cifar10": (20, 100, 400),
+}
 
 
 def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
     """One stack (or single predictor) on one space, cached."""
-    (path, dataset), sizes = SPACE_BENCHMARKS[space], SPACES[space]
+    (path, dataset), sizes = BENCHMARKS[space], SPACES[space]
 
     def make():
-        bench = load_benchmark(f"{data_dir}/{path}", dataset=dataset)
+        bench = load_benchmark(f"{data_dir}/{path}", **({"dataset": dataset} if dataset else {}))
         if name not in STACKS:
             return bench, resolve(bench, [name])
         columns = Featurizer.for_table(bench, GROUPS).columns_
         params = {**DEFAULT_PARAMS, "base_predictors": list(STACKS[name])}
-        params["meta_params"] = dict(STACK_META.get(name, params["meta_params"]))
+        params.update(STACK_PARAMS.get(name, {}))
         factory = lambda rs: OmniPredictor(columns=columns, random_state=rs, **params)  # noqa: E731
         return bench, [PredictorSpec(name, "composite", GROUPS, factory)]
 

@@ -102,6 +102,7 @@ COLUMN_SETS = {
     # learning-curve statistics and low-fidelity measurements, not hardware costs
     "fidelity": ("lc:", "extra:", "!extra:hw_"),
 }
+#: the meta-models the tuner chooses among; any kind of :data:`BASE_KINDS` may be one as well
 META_KINDS = ("ngboost", "xgboost", "ridge", "mean", "rank")
 #: the rank meta-model's power unless ``meta_params`` say otherwise: chosen by cross-validation
 RANK_META_POWER = "auto"
@@ -209,7 +210,9 @@ class OmniPredictor(BasePredictor):
     meta : ``"rank"`` (:class:`RankEnsemblePredictor` over the out-of-fold predictions; its
         ``power`` defaults to ``"auto"``; predictions are a rank score on the target's scale),
         ``"ngboost"`` (mean and std), ``"xgboost"``, ``"ridge"``, or ``"mean"`` (the plain
-        average of the base predictors, no level-1 fit; ``passthrough`` does not apply).
+        average of the base predictors, no level-1 fit; ``passthrough`` does not apply), or any
+        base kind of :data:`BASE_KINDS` with its own defaults (``"pairwise-full"``: a relation
+        predictor over the out-of-fold predictions and, passed through, the raw columns).
     meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
     cv : folds of the out-of-fold level-0 predictions.
     n_jobs : processes fitting the base predictors side by side (joblib; ``None``: one).
@@ -275,9 +278,12 @@ class OmniPredictor(BasePredictor):
             if "select" in params:
                 chosen["select"] = params.pop("select")
             return RankEnsemblePredictor(random_state=rs, **chosen), params
-        if self.meta == "ridge":
-            return linear_model(), params
-        raise OmniError(f"unknown meta-model {self.meta!r}; use one of {list(META_KINDS)}")
+        if self.meta in BASE_KINDS:
+            return BASE_KINDS[self.meta](rs), params
+        raise OmniError(
+            f"unknown meta-model {self.meta!r}; use one of {list(META_KINDS)} "
+            f"or a base kind ({', '.join(sorted(BASE_KINDS))})"
+        )
 
     def _make_base(self, labels: list[str]) -> list[tuple[str, object]]:
         estimators = []

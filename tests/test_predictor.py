@@ -10,6 +10,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
+from base_predictors.pairwise import PairwisePredictor
 from features.errors import BudgetError, NotFittedError, OmniError
 from omni.budget import Budget
 from omni.cli import main
@@ -37,7 +38,7 @@ def test_estimator_contract():
     check_estimator(OmniPredictor(cv=2))
 
 
-@pytest.mark.parametrize("meta", ["rank", "ridge", "ngboost", "xgboost", "mean"])
+@pytest.mark.parametrize("meta", ["rank", "ridge", "ngboost", "xgboost", "mean", "pairwise-full"])
 def test_learns_and_is_deterministic(toy_bench, meta):
     split = uniform_split(toy_bench, 100, 100, random_state=0)
     X, y, cols = xy(toy_bench, split.train)
@@ -49,6 +50,18 @@ def test_learns_and_is_deterministic(toy_bench, meta):
     mean, std = model.predict_dist(Xt)
     np.testing.assert_allclose(mean, model.predict(Xt))
     assert np.all(std > 0)
+
+
+def test_a_base_kind_as_meta_model_reads_predictions_and_raw_columns(toy_bench):
+    split = uniform_split(toy_bench, 60, 100, random_state=5)
+    X, y, cols = xy(toy_bench, split.train)
+    bases = ("xgb-rank@all", "rf@all")
+    model = OmniPredictor(columns=cols, base_predictors=bases, meta="pairwise-full").fit(X, y)
+    final = model.model_.final_estimator_
+    assert isinstance(final, PairwisePredictor)
+    assert final.n_features_in_ == len(bases) + X.shape[1]
+    with pytest.raises(OmniError, match="unknown pairwise-full hyper-parameters"):
+        OmniPredictor(columns=cols, meta="pairwise-full", meta_params={"power": 2}).fit(X, y)
 
 
 def test_ngboost_gives_a_real_distribution(toy_bench):
