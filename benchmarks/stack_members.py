@@ -86,7 +86,7 @@ def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
         factory = lambda rs: OmniPredictor(columns=columns, random_state=rs, **params)  # noqa: E731
         return bench, [PredictorSpec(name, "composite", GROUPS, factory)]
 
-    part = PARTS / f"{space}_{name}_s{seeds}.json"
+    part = PARTS / f"{space}_{name.replace('/', '~')}_s{seeds}.json"  # "/": level-1 stacks
     return cached_evaluate(part, make, sizes, 200, seeds, space=space)
 
 
