@@ -77,7 +77,7 @@ def run_part(data_dir: str, space: str, name: str, seeds: int) -> list[dict]:
     (path, dataset), sizes = BENCHMARKS[space], SPACES[space]
 
     def make():
-        bench = load_benchmark(f"{data_dir}/{path}", **({"dataset": dataset} if dataset else {}))
+        bench = load_benchmark(f"{data_dir}/{path}", dataset=dataset)
         if name not in STACKS:
             return bench, resolve(bench, [name])
         columns = Featurizer.for_table(bench, GROUPS).columns_
