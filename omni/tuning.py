@@ -332,6 +332,8 @@ def tune(
     """
     if n_trials is not None and n_trials < 1:
         raise OmniError(f"n_trials must be >= 1 (a total for the study), got {n_trials}")
+    if folds < 2:
+        raise OmniError(f"folds must be >= 2 (cross-validation), got {folds}")
     train_rows = np.asarray(train_rows, dtype=int)
     y = bench.target[train_rows]
     if len(train_rows) < 8 or not np.isfinite(y).all():

@@ -50,6 +50,8 @@ def tune_cmd(bench: Path, storage: str, trials: int, out: Path, study: str = "s1
         study,
         "--heartbeat",
         "1",
+        "--folds",
+        "2",  # the storage is under test, not the CV: half the cost of the default 5
         "--out",
         str(out),
     )
@@ -130,14 +132,20 @@ def test_a_trial_killed_before_its_first_heartbeat_is_failed_and_retried(tmp_pat
 def test_trials_is_a_total_for_the_study(toy_bench, tmp_path):
     storage = f"sqlite:///{tmp_path / 't.db'}"
     train = np.arange(40)
-    _, study = tune(toy_bench, train, Budget(), n_trials=3, storage=storage, study_name="s")
+
+    def run(n_trials: int):
+        return tune(toy_bench, train, Budget(), n_trials, storage=storage, study_name="s", folds=2)
+
+    _, study = run(3)
     assert len(study.trials) == 3
-    profile, study = tune(toy_bench, train, Budget(), n_trials=5, storage=storage, study_name="s")
+    profile, study = run(5)
     assert len(study.trials) == 5 and profile.trials == 5
-    _, study = tune(toy_bench, train, Budget(), n_trials=4, storage=storage, study_name="s")
+    _, study = run(4)
     assert len(study.trials) == 5  # already holds more: nothing to add
     with pytest.raises(OmniError, match="n_trials"):
         tune(toy_bench, train, Budget(), n_trials=0)
+    with pytest.raises(OmniError, match="folds must be >= 2"):
+        tune(toy_bench, train, Budget(), n_trials=1, folds=1)
 
 
 def test_two_workers_share_the_total(bench_file, tmp_path):

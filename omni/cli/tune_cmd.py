@@ -29,6 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--timeout", type=float, default=None, help="seconds")
     p.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        help="cross-validation folds of each trial and of the fresh-fold check of the best plan "
+        "(fewer: faster, noisier)",
+    )
+    p.add_argument(
         "--storage",
         default="sqlite:///omni-studies.db",
         help="database URL (sqlite:///f.db, postgresql://user@host/db) or journal:FILE.log",
@@ -66,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         budget,
         n_trials=trials,
         timeout=args.timeout,
+        folds=args.folds,
         storage=args.storage,
         study_name=name,
         random_state=args.seed,
