@@ -11,9 +11,6 @@ minibatch (identical to NASLib's values from n = 120 on). Targets are standardis
 from __future__ import annotations
 
 import numpy as np
-from ngboost import NGBRegressor
-from ngboost.distns import Normal
-from ngboost.scores import LogScore
 from sklearn.tree import DecisionTreeRegressor
 
 from base_predictors.base import BasePredictor, CostProfile, seed_from, standardize_target
@@ -59,6 +56,10 @@ class NGBPredictor(BasePredictor):
             min_samples_split=min(max(batch // 2, 2), 20),
             random_state=seed,
         )
+        from ngboost import NGBRegressor  # imported when fitted: its import costs 1.5 s (sympy)
+        from ngboost.distns import Normal
+        from ngboost.scores import LogScore
+
         self.model_ = NGBRegressor(
             Dist=Normal,
             Score=LogScore,

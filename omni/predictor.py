@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from ngboost import NGBRegressor
-from ngboost.distns import Normal
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import StackingRegressor, VotingRegressor
@@ -176,6 +174,9 @@ class NGBoostMeta(RegressorMixin, BaseEstimator):
             min_samples_leaf=int(self.min_samples_leaf),
             random_state=self.random_state,
         )
+        from ngboost import NGBRegressor  # imported when fitted: its import costs 1.5 s (sympy)
+        from ngboost.distns import Normal
+
         self.model_ = NGBRegressor(
             Dist=Normal,
             Base=tree,

@@ -190,7 +190,7 @@ def test_bad_input(toy_bench):
 def test_tuning_respects_the_budget_and_beats_untuned(timed_bench):
     train = uniform_split(timed_bench, 0, 60, random_state=0).train
     profile, study = tune(
-        timed_bench, train, Budget(query_seconds=1.0), n_trials=6, random_state=0, folds=3
+        timed_bench, train, Budget(query_seconds=1.0), n_trials=6, random_state=0, folds=2
     )
     assert "zc:good" not in profile.groups  # 2 s per architecture does not fit 1 s
     assert profile.query_seconds <= 1.0
@@ -210,7 +210,7 @@ def test_tuning_respects_the_init_budget(timed_bench):
     budget = Budget(init_seconds=470.0)
     assert default_plan(timed_bench, budget, train)[0] == ["graph", "zc:noise"]
     assert "zc:good" in default_plan(timed_bench, budget)[0]  # no rows: init unchecked
-    profile, study = tune(timed_bench, train, budget, n_trials=3, random_state=0, folds=3)
+    profile, study = tune(timed_bench, train, budget, n_trials=3, random_state=0, folds=2)
     assert "zc:good" not in profile.groups
     assert 400.0 < profile.init_seconds <= 470.0
     for trial in study.trials:  # pruned plans were never timed: infeasible
@@ -302,7 +302,7 @@ def test_multi_objective_front(timed_bench):
 
     train = uniform_split(timed_bench, 0, 30, random_state=0).train
     _, study = tune(
-        timed_bench, train, Budget(query_seconds=5.0), n_trials=4, multi_objective=True, folds=3
+        timed_bench, train, Budget(query_seconds=5.0), n_trials=4, multi_objective=True, folds=2
     )
     front = pareto_front(study)
     assert front and all(f["query_seconds"] <= 5.0 for f in front)
