@@ -53,12 +53,15 @@ STACKS = {
     # the full-strength pairwise predictor as the level-1 model ("/"), over the raw columns
     # and the out-of-fold predictions of the default's three tree ensembles
     "omni[xgb-rank,rf,et]/pairwise-full": ("xgb-rank@all", "rf@all", "et@all"),
+    # the default's stack under a blend of the rank meta-model and the full pairwise one
+    "omni/rank+pairwise-full": tuple(DEFAULT_PARAMS["base_predictors"]),
 }
 #: the composite's parameters where a stack does not keep the default's
 STACK_PARAMS = {
     "omni[xgb-rank,rf,et,pairwise-full]+inf": {"meta_params": WITH_INF},
     "omni[xgb-rank,rf,et,pairwise-full]+inf+one-se": {"meta_params": ONE_SE},
     "omni[xgb-rank,rf,et]/pairwise-full": {"meta": "pairwise-full", "meta_params": None},
+    "omni/rank+pairwise-full": {"meta": ("rank", "pairwise-full"), "meta_params": None},
 }
 SINGLES = ("pairwise-graf", "rf-graf")
 #: benchmark -> (path under the data folder, dataset); NB201's folder has one dataset

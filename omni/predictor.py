@@ -214,7 +214,11 @@ class OmniPredictor(BasePredictor):
         average of the base predictors, no level-1 fit; ``passthrough`` does not apply), or any
         base kind of :data:`BASE_KINDS` with its own defaults (``"pairwise-full"``: a relation
         predictor over the out-of-fold predictions and, passed through, the raw columns).
-    meta_params : hyper-parameters of the meta-model (see :meth:`_make_meta`).
+        A sequence of two or more of these (not ``"mean"``), e.g. ``("rank", "pairwise-full")``:
+        a blend, each member fitted on the same out-of-fold predictions, its predictions the
+        mean of the members' (all on the target's scale).
+    meta_params : hyper-parameters of the meta-model (see :meth:`_make_level1`); for a blend,
+        a dict per member kind, e.g. ``{"rank": {"power": 4.0}}``.
     cv : folds of the out-of-fold level-0 predictions.
     n_jobs : processes fitting the base predictors side by side (joblib; ``None``: one).
         Predictions do not depend on it.
@@ -229,7 +233,7 @@ class OmniPredictor(BasePredictor):
         columns: Sequence[str] | None = None,
         base_predictors: Sequence[str] = ("xgb-rank@all", "rf@all", "et@all", "pairwise@all"),
         passthrough: bool = True,
-        meta: str = "rank",
+        meta: str | Sequence[str] = "rank",
         meta_params: dict | None = None,
         cv: int = 5,
         random_state: int | None = None,
@@ -255,9 +259,27 @@ class OmniPredictor(BasePredictor):
         return list(self.columns)
 
     def _make_meta(self):
+        """The level-1 model of ``meta`` and the ``meta_params`` it did not use."""
+        if isinstance(self.meta, str):
+            return self._make_level1(self.meta, dict(self.meta_params or {}))
+        kinds = list(self.meta)
+        if len(kinds) < 2 or "mean" in kinds or len(set(kinds)) < len(kinds):
+            raise OmniError(
+                f"a blended meta-model needs two or more distinct level-1 models other than "
+                f"'mean', got {kinds}"
+            )
         params = dict(self.meta_params or {})
+        members, unused = [], {}
+        for kind in kinds:
+            model, left = self._make_level1(kind, dict(params.pop(kind, None) or {}))
+            members.append((kind, model))
+            unused.update({f"{kind}.{k}": v for k, v in left.items()})
+        unused.update(params)
+        return members, unused
+
+    def _make_level1(self, kind: str, params: dict):
         rs = self.random_state
-        if self.meta == "ngboost":
+        if kind == "ngboost":
             keys = (
                 "max_depth",
                 "min_samples_leaf",
@@ -268,21 +290,21 @@ class OmniPredictor(BasePredictor):
             )
             chosen = {k: params.pop(k) for k in keys if k in params}
             return NGBoostMeta(random_state=rs, **chosen), params
-        if self.meta == "xgboost":
+        if kind == "xgboost":
             return XGBPredictor(random_state=rs, **params), {}
-        if self.meta == "mean":
+        if kind == "mean":
             return None, params
-        if self.meta == "rank":
+        if kind == "rank":
             chosen = {"power": params.pop("power", RANK_META_POWER)}
             if "powers" in params:
                 chosen["powers"] = tuple(params.pop("powers"))
             if "select" in params:
                 chosen["select"] = params.pop("select")
             return RankEnsemblePredictor(random_state=rs, **chosen), params
-        if self.meta in BASE_KINDS:
-            return BASE_KINDS[self.meta](rs), params
+        if kind in BASE_KINDS:
+            return BASE_KINDS[kind](rs), params
         raise OmniError(
-            f"unknown meta-model {self.meta!r}; use one of {list(META_KINDS)} "
+            f"unknown meta-model {kind!r}; use one of {list(META_KINDS)} "
             f"or a base kind ({', '.join(sorted(BASE_KINDS))})"
         )
 
@@ -341,7 +363,14 @@ class OmniPredictor(BasePredictor):
         if unused:
             raise OmniError(f"unknown {self.meta} hyper-parameters: {sorted(unused)}")
         base = self._make_base(labels)
-        if self.meta == "rank":
+        if isinstance(meta, list):  # a blend: the mean of its members' target-scale predictions
+            meta = VotingRegressor(
+                [
+                    (kind, self._rank_meta(m, labels, len(base)) if kind == "rank" else m)
+                    for kind, m in meta
+                ]
+            )
+        elif self.meta == "rank":
             meta = self._rank_meta(meta, labels, len(base))
         if self.meta == "mean":
             if not base:

@@ -104,6 +104,12 @@ def test_every_meta_model_round_trips(tmp_path, toy_bench, meta):
     assert got == {**info, "n": 40}
 
 
+def test_a_blended_meta_model_round_trips(tmp_path, toy_bench):
+    model, X = _fit(toy_bench, base_predictors=("xgb-rank@all", "rf@all"), meta=("rank", "ridge"))
+    loaded, _ = load_model(save_model(tmp_path / "m.omni", model))
+    _assert_same(model, loaded, X)
+
+
 def test_every_base_kind_round_trips(tmp_path, toy_bench):
     model, X = _fit(toy_bench, base_predictors=tuple(f"{k}@all" for k in BASE_KINDS), meta="mean")
     loaded, _ = load_model(save_model(tmp_path / "m.omni", model))

@@ -38,7 +38,9 @@ def test_estimator_contract():
     check_estimator(OmniPredictor(cv=2))
 
 
-@pytest.mark.parametrize("meta", ["rank", "ridge", "ngboost", "xgboost", "mean", "pairwise-full"])
+@pytest.mark.parametrize(
+    "meta", ["rank", "ridge", "ngboost", "xgboost", "mean", "pairwise-full", ("rank", "ridge")]
+)
 def test_learns_and_is_deterministic(toy_bench, meta):
     split = uniform_split(toy_bench, 100, 100, random_state=0)
     X, y, cols = xy(toy_bench, split.train)
@@ -97,6 +99,37 @@ def test_mean_meta_averages_the_base_predictors(toy_bench):
     )
     with pytest.raises(OmniError, match="at least one"):
         OmniPredictor(columns=cols, base_predictors=(), meta="mean").fit(X, y)
+
+
+def test_a_blended_meta_model_averages_its_members_over_one_set_of_base_predictions(toy_bench):
+    split = uniform_split(toy_bench, 50, 100, random_state=6)
+    X, y, cols = xy(toy_bench, split.train)
+    Xt = xy(toy_bench, split.test)[0]
+    bases = ("xgb-rank@all", "rf@all")
+    blend = OmniPredictor(
+        columns=cols,
+        base_predictors=bases,
+        meta=("rank", "pairwise-full"),
+        meta_params={"rank": {"power": 4.0}},
+        random_state=2,
+    ).fit(X, y)
+    members = [
+        OmniPredictor(
+            columns=cols, base_predictors=bases, meta=kind, meta_params=params, random_state=2
+        ).fit(X, y)
+        for kind, params in (("rank", {"power": 4.0}), ("pairwise-full", None))
+    ]
+    np.testing.assert_allclose(
+        blend.predict(Xt), np.mean([m.predict(Xt) for m in members], axis=0), rtol=1e-6
+    )
+    rank = blend.model_.final_estimator_.named_estimators_["rank"].named_steps["model"]
+    assert rank.power_ == 4.0 and rank.n_features_in_ == len(bases)  # the rank member's inputs
+    for meta in [("rank",), ("rank", "rank"), ("rank", "mean"), ("rank", "svm")]:
+        with pytest.raises(OmniError, match="meta"):
+            OmniPredictor(columns=cols, meta=meta).fit(X, y)
+    unknown = {"rank": {"depth": 2}}
+    with pytest.raises(OmniError, match=r"rank\.depth"):
+        OmniPredictor(columns=cols, meta=("rank", "ridge"), meta_params=unknown).fit(X, y)
 
 
 def test_rank_meta_weighs_predictions_and_low_fidelity_columns_only(toy_bench):
