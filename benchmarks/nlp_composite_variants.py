@@ -41,39 +41,61 @@ LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate")
 HEDGED_LCE = (*COMPOSITE_LC_STATISTICS, "val_metric:extrapolate_hedged")
 WITH_INF = {"power": "auto", "powers": (*AUTO_POWERS, np.inf)}
 ONE_SE = {**WITH_INF, "select": "one-se"}
-#: name -> (architecture groups, curve statistics, base predictors, rank meta parameters);
-#: base predictors ``None``: the ridge model alone, no stack
+#: name -> (architecture groups, curve statistics, base predictors, the composite's parameters
+#: where they differ from ``DEFAULT_PARAMS``); base predictors ``None``: the ridge model alone
 VARIANTS = {
-    "omni": (("graph",), COMPOSITE_LC_STATISTICS, STACK, DEFAULT_PARAMS["meta_params"]),
-    "omni+inf": (("graph",), COMPOSITE_LC_STATISTICS, STACK, WITH_INF),
-    "omni+inf+lce": (("graph",), LCE, STACK, WITH_INF),
-    "omni+inf+one-se": (("graph",), COMPOSITE_LC_STATISTICS, STACK, ONE_SE),
-    "omni+inf+one-se+lce": (("graph",), LCE, STACK, ONE_SE),
-    "omni+inf+ridge": (("graph",), COMPOSITE_LC_STATISTICS, (*STACK, "ridge@fidelity"), WITH_INF),
-    "omni+inf+shape+ridge": (("graph",), SHAPE, (*STACK, "ridge@fidelity"), WITH_INF),
+    "omni": (("graph",), COMPOSITE_LC_STATISTICS, STACK, {}),
+    "omni+inf": (("graph",), COMPOSITE_LC_STATISTICS, STACK, {"meta_params": WITH_INF}),
+    "omni+inf+lce": (("graph",), LCE, STACK, {"meta_params": WITH_INF}),
+    "omni+inf+one-se": (("graph",), COMPOSITE_LC_STATISTICS, STACK, {"meta_params": ONE_SE}),
+    "omni+inf+one-se+lce": (("graph",), LCE, STACK, {"meta_params": ONE_SE}),
+    "omni+inf+ridge": (
+        ("graph",),
+        COMPOSITE_LC_STATISTICS,
+        (*STACK, "ridge@fidelity"),
+        {"meta_params": WITH_INF},
+    ),
+    "omni+inf+shape+ridge": (
+        ("graph",),
+        SHAPE,
+        (*STACK, "ridge@fidelity"),
+        {"meta_params": WITH_INF},
+    ),
     "omni+inf+shape+lce+ridge": (
         ("graph",),
         (*SHAPE, "val_metric:extrapolate"),
         (*STACK, "ridge@fidelity"),
-        WITH_INF,
+        {"meta_params": WITH_INF},
     ),
-    "omni+inf+lce+train-lce": (("graph",), (*LCE, "train:extrapolate"), STACK, WITH_INF),
-    "omni+inf+lce-hedged": (("graph",), HEDGED_LCE, STACK, WITH_INF),
-    "curves-only+inf+lce": ((), LCE, STACK, WITH_INF),
+    "omni+inf+lce+train-lce": (
+        ("graph",),
+        (*LCE, "train:extrapolate"),
+        STACK,
+        {"meta_params": WITH_INF},
+    ),
+    "omni+inf+lce-hedged": (("graph",), HEDGED_LCE, STACK, {"meta_params": WITH_INF}),
+    "curves-only+inf+lce": ((), LCE, STACK, {"meta_params": WITH_INF}),
     "ridge(shape)": ((), SHAPE[1:], None, None),
+    # the rank meta-model blended with the full pairwise one (stack_members.py)
+    "omni+blend-pairwise-full": (
+        ("graph",),
+        COMPOSITE_LC_STATISTICS,
+        STACK,
+        {"meta": ("rank", "pairwise-full"), "meta_params": None},
+    ),
 }
 
 
 def spec(bench, name: str, e: int, arch_groups: tuple[str, ...] | None = None) -> PredictorSpec:
     """Variant ``name`` at fidelity ``e``; ``arch_groups`` replaces the variant's groups that
     are not learning-curve statistics (the shipped composite's, on a benchmark with proxies)."""
-    own_groups, stats, base, meta_params = VARIANTS[name]
+    own_groups, stats, base, overrides = VARIANTS[name]
     arch_groups = own_groups if arch_groups is None else arch_groups
     groups = (*arch_groups, *(f"lc:{s}@{e}" for s in stats))
     if base is None:
         return PredictorSpec(f"{name}@{e}", "learning-curve", groups, lambda rs: linear_model())
     columns = Featurizer.for_table(bench, groups).columns_
-    params = {**DEFAULT_PARAMS, "base_predictors": list(base), "meta_params": dict(meta_params)}
+    params = {**DEFAULT_PARAMS, "base_predictors": list(base), **overrides}
     return PredictorSpec(
         f"{name}@{e}",
         "composite",
