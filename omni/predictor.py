@@ -258,10 +258,11 @@ class OmniPredictor(BasePredictor):
             )
         return list(self.columns)
 
-    def _make_meta(self):
-        """The level-1 model of ``meta`` and the ``meta_params`` it did not use."""
+    def _make_meta(self, labels: list[str], n_base: int):
+        """The level-1 model of ``meta`` (a blend: the mean of its members' target-scale
+        predictions) and the ``meta_params`` it did not use."""
         if isinstance(self.meta, str):
-            return self._make_level1(self.meta, dict(self.meta_params or {}))
+            return self._make_level1(self.meta, dict(self.meta_params or {}), labels, n_base)
         kinds = list(self.meta)
         if len(kinds) < 2 or "mean" in kinds or len(set(kinds)) < len(kinds):
             raise OmniError(
@@ -271,13 +272,15 @@ class OmniPredictor(BasePredictor):
         params = dict(self.meta_params or {})
         members, unused = [], {}
         for kind in kinds:
-            model, left = self._make_level1(kind, dict(params.pop(kind, None) or {}))
+            model, left = self._make_level1(
+                kind, dict(params.pop(kind, None) or {}), labels, n_base
+            )
             members.append((kind, model))
             unused.update({f"{kind}.{k}": v for k, v in left.items()})
         unused.update(params)
-        return members, unused
+        return VotingRegressor(members), unused
 
-    def _make_level1(self, kind: str, params: dict):
+    def _make_level1(self, kind: str, params: dict, labels: list[str], n_base: int):
         rs = self.random_state
         if kind == "ngboost":
             keys = (
@@ -300,7 +303,8 @@ class OmniPredictor(BasePredictor):
                 chosen["powers"] = tuple(params.pop("powers"))
             if "select" in params:
                 chosen["select"] = params.pop("select")
-            return RankEnsemblePredictor(random_state=rs, **chosen), params
+            rank = RankEnsemblePredictor(random_state=rs, **chosen)
+            return self._rank_meta(rank, labels, n_base), params
         if kind in BASE_KINDS:
             return BASE_KINDS[kind](rs), params
         raise OmniError(
@@ -359,19 +363,10 @@ class OmniPredictor(BasePredictor):
                 f"OmniPredictor needs at least 4 training architectures, got n_samples={len(y)}"
             )
         labels = self._labels(X.shape[1])
-        meta, unused = self._make_meta()
+        base = self._make_base(labels)
+        meta, unused = self._make_meta(labels, len(base))
         if unused:
             raise OmniError(f"unknown {self.meta} hyper-parameters: {sorted(unused)}")
-        base = self._make_base(labels)
-        if isinstance(meta, list):  # a blend: the mean of its members' target-scale predictions
-            meta = VotingRegressor(
-                [
-                    (kind, self._rank_meta(m, labels, len(base)) if kind == "rank" else m)
-                    for kind, m in meta
-                ]
-            )
-        elif self.meta == "rank":
-            meta = self._rank_meta(meta, labels, len(base))
         if self.meta == "mean":
             if not base:
                 raise OmniError("meta='mean' averages base predictors; give at least one")
